@@ -1,0 +1,220 @@
+"""The one module that reaches into ultralytics internals. Everything else uses its public surface.
+
+ultralytics has no plugin registry: YAML layer names resolve through `globals()` of `ultralytics.nn.tasks`,
+model and dataset YAMLs by a glob inside the ultralytics package, and the `yolo` command picks its classes from
+`YOLO.task_map`. `install()` patches exactly these points, each listed in `PATCHES`:
+
+1. `tasks.SRTOD` and `tasks.parse_model`: the SR-TOD layer name, and its input width for the parser;
+2. `checks.check_file` and `data.utils.check_file`: model and dataset YAMLs shipped with srtod-yolo resolve by
+   name from any directory (`model=srtod-yolov8n-p2.yaml`, `data=droneswarms-synth.yaml`);
+3. `YOLO.task_map`: detection uses srtod-yolo's model builder, trainer, validator and predictor, which behave
+   as the stock ones on models without SR-TOD layers, plus tiny-object metrics;
+4. `DEFAULT_CFG`: the extra `key=value` arguments of `EXTRA_ARGS`, so `yolo predict save_diff=True` parses;
+5. the default callbacks: a clear error for TensorRT export where TensorRT is missing;
+6. `torch.serialization.add_safe_globals`: SR-TOD checkpoints load under `ULTRALYTICS_SAFE_LOAD=1`.
+
+A `.pth` file installed with the package calls `install()` when ultralytics is first imported (see
+`srtod_yolo._autoload`); `SRTOD_YOLO_HOOKS=0` switches all of it off. The patches were written for the
+ultralytics versions in `SUPPORTED_ULTRALYTICS`; `install()` refuses others with a message saying what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from importlib import metadata
+from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+__all__ = ("EXTRA_ARGS", "PATCHES", "SUPPORTED_ULTRALYTICS", "hooks_enabled", "install", "resolve_config")
+
+SUPPORTED_ULTRALYTICS = SpecifierSet(">=8.4.190,<8.5")
+SWITCH = "SRTOD_YOLO_HOOKS"
+PATCHES = (
+    "ultralytics.nn.tasks.SRTOD",
+    "ultralytics.nn.tasks.parse_model",
+    "ultralytics.utils.checks.check_file",
+    "ultralytics.data.utils.check_file",
+    "ultralytics.models.yolo.model.YOLO.task_map",
+    "ultralytics.utils.DEFAULT_CFG (keys of EXTRA_ARGS)",
+    "ultralytics.utils.callbacks.base.default_callbacks['on_export_start']",
+)
+# Arguments srtod-yolo adds to the `yolo` grammar, with their defaults.
+EXTRA_ARGS = {
+    "save_diff": False,  # predict/track: save the SR-TOD difference map as a heat-map overlay beside each result
+    "tiny_metrics": True,  # val: AI-TOD size-binned AP (AP_vt, AP_t, AP_s, AP_m) and AP@0.25
+}
+
+_lock = threading.RLock()
+_state = {"installed": False, "installing": False}
+
+
+def hooks_enabled() -> bool:
+    """Whether the ultralytics hooks are switched on (`SRTOD_YOLO_HOOKS` unset or not 0/false/off/no)."""
+    return os.environ.get(SWITCH, "1").strip().lower() not in {"0", "false", "off", "no"}
+
+
+def config_dirs() -> tuple[Path, Path]:
+    """The folders holding srtod-yolo's model and dataset YAMLs (inside the wheel, or a source checkout's cfg/)."""
+    package = Path(__file__).resolve().parents[1]
+    root = package / "cfg" if (package / "cfg").is_dir() else package.parent / "cfg"
+    return root / "models", root / "datasets"
+
+
+def resolve_config(name: str | Path) -> str | None:
+    """Full path of a model or dataset YAML shipped with srtod-yolo, given its bare file name; else None."""
+    name = str(name)
+    if not name.endswith((".yaml", ".yml")) or os.sep in name or "/" in name or os.path.exists(name):
+        return None
+    for folder in config_dirs():
+        if (folder / name).is_file():
+            return str(folder / name)
+    return None
+
+
+def check_ultralytics_version() -> str:
+    """Return the installed ultralytics version; raise RuntimeError if the hooks were not written for it."""
+    installed = metadata.version("ultralytics")
+    if Version(installed) not in SUPPORTED_ULTRALYTICS:
+        raise RuntimeError(
+            f"srtod-yolo's ultralytics hooks were written for ultralytics{SUPPORTED_ULTRALYTICS}, but "
+            f"ultralytics=={installed} is installed. Install a supported version (pip install "
+            f"'ultralytics{SUPPORTED_ULTRALYTICS}'), or set {SWITCH}=0 to run ultralytics without SR-TOD."
+        )
+    return installed
+
+
+def install() -> None:
+    """Apply every patch of `PATCHES` once per process (thread-safe, idempotent)."""
+    with _lock:
+        # Importing ultralytics below can re-enter install() through the import hook: the outer call finishes it.
+        if _state["installed"] or _state["installing"]:
+            return
+        _state["installing"] = True
+        try:
+            check_ultralytics_version()
+            _install()
+            _state["installed"] = True
+        finally:
+            _state["installing"] = False
+
+
+def _require(obj, *names: str) -> None:
+    """Fail clearly if ultralytics moved something the hooks patch."""
+    missing = [n for n in names if not hasattr(obj, n)]
+    if missing:
+        raise RuntimeError(
+            f"srtod-yolo hooks: {getattr(obj, '__name__', obj)} has no {', '.join(missing)} in this ultralytics "
+            f"version; set {SWITCH}=0 and report it at the srtod-yolo issue tracker"
+        )
+
+
+def _install() -> None:
+    import torch
+    import ultralytics.data.utils as data_utils
+    import ultralytics.utils as ul_utils
+    from ultralytics.models.yolo.model import YOLO
+    from ultralytics.nn import tasks
+    from ultralytics.utils import checks
+    from ultralytics.utils.callbacks import base as callbacks_base
+
+    from .. import nn as srtod_nn
+    from . import model as srtod_model
+    from .export import check_export_backend
+    from .predict import SRTODPredictor
+    from .train import SRTODTrainer
+    from ultralytics.models.yolo.detect import DetectionValidator as TinyObjectValidator  # TODO(issue 3)
+
+    _require(tasks, "parse_model", "yaml_model_load")
+    _require(checks, "check_file")
+    _require(data_utils, "check_file", "check_det_dataset")
+    _require(ul_utils, "DEFAULT_CFG_DICT", "DEFAULT_CFG")
+    _require(callbacks_base, "default_callbacks")
+    if not isinstance(getattr(YOLO, "task_map", None), property):
+        raise RuntimeError(f"srtod-yolo hooks: YOLO.task_map is no longer a property; set {SWITCH}=0")
+
+    # 1. The layer name, and the rewrite of SR-TOD rows into arguments the stock parser can build.
+    setattr(tasks, srtod_model.LAYER_NAME, srtod_model.SRTODLayer)
+    stock_parse_model = tasks.parse_model
+
+    def parse_model(d, ch, verbose=True):
+        return stock_parse_model(_with_srtod_arguments(d, ch), ch, verbose)
+
+    parse_model.__wrapped__ = stock_parse_model
+    tasks.parse_model = parse_model
+
+    # 2. YAML names.
+    def with_srtod_configs(check_file):
+        def wrapper(file, *args, **kwargs):
+            return check_file(resolve_config(file) or file, *args, **kwargs)
+
+        wrapper.__wrapped__ = check_file
+        return wrapper
+
+    checks.check_file = with_srtod_configs(checks.check_file)
+    data_utils.check_file = with_srtod_configs(data_utils.check_file)
+
+    # 3. The classes behind `yolo detect ...`.
+    stock_task_map = YOLO.task_map
+
+    def task_map(self):
+        tasks_ = stock_task_map.fget(self)
+        tasks_["detect"] = {
+            "model": srtod_model.build_detection_model,
+            "trainer": SRTODTrainer,
+            "validator": TinyObjectValidator,
+            "predictor": SRTODPredictor,
+        }
+        return tasks_
+
+    YOLO.task_map = property(task_map, doc=stock_task_map.__doc__)
+
+    # 4. Extra CLI arguments.
+    for key, value in EXTRA_ARGS.items():
+        ul_utils.DEFAULT_CFG_DICT.setdefault(key, value)
+        setattr(ul_utils.DEFAULT_CFG, key, ul_utils.DEFAULT_CFG_DICT[key])
+
+    # 5. Export: say clearly when TensorRT is missing.
+    callbacks_base.default_callbacks.setdefault("on_export_start", []).append(check_export_backend)
+
+    # 6. Safe loading.
+    torch.serialization.add_safe_globals(
+        [
+            srtod_model.SRTODDetectionModel,
+            srtod_model.SRTODLayer,
+            srtod_nn.SRTOD,
+            srtod_nn.ReconstructionHead,
+            srtod_nn.ShuffleReconstructionHead,
+            srtod_nn.reconstruction.UpBlock,
+            srtod_nn.ThresholdGate,
+            srtod_nn.DGFE,
+        ]
+    )
+
+
+def _with_srtod_arguments(d: dict, ch: int) -> dict:
+    """Rewrite SR-TOD rows of a model dict (a copy the parser owns) to `[ch, f, settings]`; validate the settings."""
+    from ..nn import SRTOD_DEFAULTS
+    from .model import LAYER_NAME
+
+    rows = [row for row in d.get("backbone", []) + d.get("head", []) if row[2] == LAYER_NAME]
+    if not rows:
+        return d
+    section = d.get("srtod") or {}
+    unknown = sorted(set(section) - set(SRTOD_DEFAULTS))
+    if unknown:
+        raise ValueError(
+            f"unknown SR-TOD setting(s) {unknown} in the model YAML's 'srtod:' section; valid: {sorted(SRTOD_DEFAULTS)}"
+        )
+    for row in rows:
+        overrides = row[3][0] if row[3] and isinstance(row[3][0], dict) else {}
+        unknown = sorted(set(overrides) - set(SRTOD_DEFAULTS))
+        if unknown:
+            raise ValueError(f"unknown SR-TOD setting(s) {unknown} in the row {row}; valid: {sorted(SRTOD_DEFAULTS)}")
+        if not isinstance(row[0], int):
+            raise ValueError(f"an SR-TOD row reads one layer (the P2 output), but its 'from' is {row[0]!r}: {row}")
+        # "ch" and "f" are names the stock parser resolves to its channel list and the row's input index.
+        row[3] = ["ch", "f", {**SRTOD_DEFAULTS, **section, **overrides, "image_channels": ch}]
+    return d

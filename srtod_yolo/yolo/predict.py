@@ -1,0 +1,74 @@
+"""Prediction with SR-TOD models: the stock detection predictor, plus the difference map beside the result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from ultralytics.models.yolo.detect import DetectionPredictor
+from ultralytics.utils import LOGGER, ops
+
+from ..nn import SRTOD
+from ..viz import difference_overlay, side_by_side
+
+__all__ = ("SRTODPredictor", "srtod_layers_of")
+
+
+def srtod_layers_of(model) -> list[SRTOD]:
+    """SR-TOD layers inside a model, an AutoBackend wrapping one, or nothing (exported backends)."""
+    module = getattr(model, "model", model)
+    if not isinstance(module, torch.nn.Module):
+        return []
+    return [m for m in module.modules() if isinstance(m, SRTOD)]
+
+
+class SRTODPredictor(DetectionPredictor):
+    """`DetectionPredictor` that, with `save_diff=True`, saves each result beside its SR-TOD difference map.
+
+    The saved image or video frame is the annotated prediction on the left and, on the right, the difference map
+    of the first SR-TOD layer as a heat map over the frame with the thresholded mask outlined. Each `Results`
+    object also gets a `difference` attribute: the map (H, W) at the original frame's size.
+
+    Example:
+        >>> from ultralytics import YOLO
+        >>> YOLO("best.pt").predict("clip.mp4", save=True, save_diff=True)
+    """
+
+    def setup_model(self, model, verbose: bool = True):
+        """Load the model; with save_diff, ask its SR-TOD layers to keep their full-resolution maps."""
+        super().setup_model(model, verbose=verbose)
+        self.srtod_layers = srtod_layers_of(self.model)
+        if getattr(self.args, "save_diff", False):
+            if not self.srtod_layers:
+                LOGGER.warning(
+                    "save_diff=True needs a PyTorch SR-TOD model (.pt or .yaml); this model has no SR-TOD layer "
+                    "in reach, so no difference map is saved."
+                )
+            for m in self.srtod_layers:
+                m.keep_maps = True
+
+    def postprocess(self, preds, img, orig_imgs, **kwargs):
+        """Attach each image's difference map, at the original frame's size, to its `Results`."""
+        results = super().postprocess(preds, img, orig_imgs, **kwargs)
+        maps = self.srtod_layers[0].last if getattr(self, "srtod_layers", None) else {}
+        difference = maps.get("difference")
+        if difference is not None:
+            for i, result in enumerate(results):
+                scaled = ops.scale_masks(difference[i : i + 1].float(), result.orig_shape)
+                result.difference = scaled[0, 0].cpu().numpy()
+        return results
+
+    def write_results(self, i: int, p: Path, im: torch.Tensor, s: list[str]) -> str:
+        """Remember which result is being written, so the saved picture can carry its difference map."""
+        self._writing = i
+        return super().write_results(i, p, im, s)
+
+    def save_predicted_images(self, save_path: Path, frame: int | None = 0):
+        """Save the annotated frame, with the difference-map overlay beside it when save_diff is on."""
+        result = self.results[getattr(self, "_writing", 0)]
+        difference = getattr(result, "difference", None)
+        if getattr(self.args, "save_diff", False) and difference is not None and self.plotted_img is not None:
+            threshold = float(self.srtod_layers[0].threshold.value)
+            overlay = difference_overlay(result.orig_img, difference, threshold)
+            self.plotted_img = side_by_side(self.plotted_img, overlay)
+        super().save_predicted_images(save_path, frame)

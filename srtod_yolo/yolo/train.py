@@ -1,0 +1,50 @@
+"""Training with the stock ultralytics trainer: SR-TOD models, their `rec_loss`, and a threshold free of decay."""
+
+from __future__ import annotations
+
+from ultralytics.models.yolo.detect import DetectionTrainer
+from ultralytics.utils import LOGGER, RANK
+
+from ..nn import ThresholdGate
+from .model import SRTODDetectionModel, has_srtod_layers
+
+__all__ = ("SRTODTrainer",)
+
+
+class SRTODTrainer(DetectionTrainer):
+    """`DetectionTrainer` that builds `SRTODDetectionModel` for YAMLs with SR-TOD rows and stock models otherwise.
+
+    The loss of an SR-TOD model carries a `rec_loss` item, which ultralytics shows as its own column in the
+    progress bar and results.csv. Learnable thresholds go to the optimiser group without weight decay: decay
+    would pull t towards 0 for no reason the data gives.
+
+    Example:
+        >>> from ultralytics import YOLO
+        >>> YOLO("srtod-yolov8n-p2.yaml").train(data="droneswarms-synth.yaml", epochs=1, imgsz=320)
+    """
+
+    def get_model(self, cfg=None, weights=None, verbose: bool = True):
+        """Return an SR-TOD model for SR-TOD YAMLs (loading `weights` if given), else the stock detection model."""
+        if cfg is None or not has_srtod_layers(cfg):
+            return super().get_model(cfg=cfg, weights=weights, verbose=verbose)
+        model = SRTODDetectionModel(cfg, nc=self.data["nc"], ch=self.data["channels"], verbose=verbose and RANK == -1)
+        model = self.set_model_names_for_load(model)
+        if weights:
+            model.load(weights)
+        return model
+
+    def build_optimizer(self, model, *args, **kwargs):
+        """Build the stock optimiser, then move SR-TOD thresholds into the parameter group without weight decay."""
+        optimizer = super().build_optimizer(model, *args, **kwargs)
+        thresholds = {id(p) for m in model.modules() if isinstance(m, ThresholdGate) for p in m.parameters()}
+        if not thresholds:
+            return optimizer
+        groups = {g.get("param_group"): g for g in optimizer.param_groups}
+        decayed, free = groups.get("weight"), groups.get("bn")
+        if decayed is None or free is None:
+            LOGGER.warning("SR-TOD: optimiser groups not recognised; thresholds keep the default weight decay.")
+            return optimizer
+        moved = [p for p in decayed["params"] if id(p) in thresholds]
+        decayed["params"] = [p for p in decayed["params"] if id(p) not in thresholds]
+        free["params"].extend(moved)
+        return optimizer
