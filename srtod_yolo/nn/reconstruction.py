@@ -136,7 +136,7 @@ class ShuffleReconstructionHead(nn.Module):
         return fit_to_size(torch.sigmoid(self.shuffle(self.out(self.body(p2)))), size)
 
     def phase(self, p2: torch.Tensor, dy: int = 0, dx: int = 0) -> torch.Tensor:
-        """Rebuild only the pixels (4i + dy, 4j + dx): (B, out_channels, H/4, W/4), equal to `forward(p2)[..., dy::4, dx::4]`."""
+        """Rebuild only pixels (4i + dy, 4j + dx): (B, out_channels, H/4, W/4) == `forward(p2)[..., dy::4, dx::4]`."""
         # PixelShuffle puts channel c * 16 + dy * 4 + dx of cell (i, j) at pixel (4i + dy, 4j + dx).
         k = dy * self.stride + dx
         weight = self.out.weight[k :: self.stride**2]

@@ -146,12 +146,7 @@ class SRTOD(nn.Module):
     @property
     def samples_sparsely(self) -> bool:
         """Whether inference can rebuild only the pixels the nearest-resized mask keeps (an exact shortcut)."""
-        return (
-            self.head_kind == "shuffle"
-            and self.difference == "pixel"
-            and self.use_dgfe
-            and self.resize == "nearest"
-        )
+        return self.head_kind == "shuffle" and self.difference == "pixel" and self.use_dgfe and self.resize == "nearest"
 
     def reconstruction_loss(self, image: torch.Tensor) -> torch.Tensor:
         """MSE(I_r, I_o) of the last forward pass, in float32; rebuilds I_r from the kept P2 in eval mode."""
@@ -205,4 +200,6 @@ class SRTOD(nn.Module):
 
     def extra_repr(self) -> str:
         """Summarise the settings that are not visible as submodules."""
-        return f"head={self.head_kind}, difference={self.difference}, dgfe={self.use_dgfe}, rec_weight={self.rec_weight}"
+        return (
+            f"head={self.head_kind}, difference={self.difference}, dgfe={self.use_dgfe}, rec_weight={self.rec_weight}"
+        )

@@ -19,8 +19,8 @@ class ThresholdGate(nn.Module):
     - 'sign': the official formulation, D_b = (sign(D - t) + 1) / 2 with t an `nn.Parameter`. sign() has a zero
       gradient everywhere, so the loss never moves t: the paper's "learnable" threshold is in effect fixed.
     - 'ste': a straight-through estimator. The forward pass is the same hard mask; the backward pass uses the
-      gradient of sigmoid((D - t) / temperature) with respect to t, so t really learns. t = low + (high - low) * sigmoid(logit)
-      keeps it inside (low, high) whatever the optimiser does.
+      gradient of sigmoid((D - t) / temperature) with respect to t, so t really learns.
+      t = low + (high - low) * sigmoid(logit) keeps it inside (low, high) whatever the optimiser does.
 
     Args:
         threshold (float): Initial t in the units of D (an image in [0, 1]); 4/255 and 40/255 are the official

@@ -115,6 +115,7 @@ def _install() -> None:
     import torch
     import ultralytics.data.utils as data_utils
     import ultralytics.utils as ul_utils
+    from ultralytics.models.yolo.detect import DetectionValidator as TinyObjectValidator  # TODO(issue 3)
     from ultralytics.models.yolo.model import YOLO
     from ultralytics.nn import tasks
     from ultralytics.utils import checks
@@ -125,7 +126,6 @@ def _install() -> None:
     from .export import check_export_backend
     from .predict import SRTODPredictor
     from .train import SRTODTrainer
-    from ultralytics.models.yolo.detect import DetectionValidator as TinyObjectValidator  # TODO(issue 3)
 
     _require(tasks, "parse_model", "yaml_model_load")
     _require(checks, "check_file")

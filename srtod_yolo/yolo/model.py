@@ -119,6 +119,12 @@ class SRTODDetectionModel(DetectionModel):
         """Reject inputs the network cannot run on, with a message naming the problem."""
         if not isinstance(x, torch.Tensor) or x.ndim != 4:
             raise ValueError(f"SR-TOD models take image batches (B, C, H, W), got {getattr(x, 'shape', type(x))}")
+        channels = self.yaml.get("channels", 3)
+        if x.shape[1] != channels:
+            raise ValueError(
+                f"this model takes {channels}-channel images, got {x.shape[1]}; give grayscale or thermal frames "
+                f"{channels} channels (cv2.cvtColor(im, cv2.COLOR_GRAY2BGR)) or train a {x.shape[1]}-channel model"
+            )
         stride = getattr(self, "stride", None)
         if stride is None or torch.jit.is_tracing():
             return

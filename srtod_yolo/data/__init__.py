@@ -1,0 +1,1 @@
+"""Data for tiny-object detection: the synthetic anti-UAV set, converters of real datasets, data checks."""
