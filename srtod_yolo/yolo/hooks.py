@@ -115,7 +115,7 @@ def _install() -> None:
     import torch
     import ultralytics.data.utils as data_utils
     import ultralytics.utils as ul_utils
-    from ultralytics.models.yolo.detect import DetectionValidator as TinyObjectValidator  # TODO(issue 3)
+    from .val import TinyObjectValidator
     from ultralytics.models.yolo.model import YOLO
     from ultralytics.nn import tasks
     from ultralytics.utils import checks

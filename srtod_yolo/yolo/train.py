@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from copy import copy
+
 from ultralytics.models.yolo.detect import DetectionTrainer
 from ultralytics.utils import LOGGER, RANK
 
 from ..nn import ThresholdGate
 from .model import SRTODDetectionModel, has_srtod_layers
+from .val import TinyObjectValidator
 
 __all__ = ("SRTODTrainer",)
 
@@ -32,6 +35,12 @@ class SRTODTrainer(DetectionTrainer):
         if weights:
             model.load(weights)
         return model
+
+    def get_validator(self):
+        """Return the validator with AI-TOD tiny-object metrics (they reach results.csv every epoch)."""
+        return TinyObjectValidator(
+            self.test_loader, save_dir=self.save_dir, args=copy(self.args), _callbacks=self.callbacks
+        )
 
     def build_optimizer(self, model, *args, **kwargs):
         """Build the stock optimiser, then move SR-TOD thresholds into the parameter group without weight decay."""

@@ -1,0 +1,109 @@
+"""Validation with AI-TOD's tiny-object metrics beside the stock ones, in `yolo val`, training and results.csv."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from ultralytics.models.yolo.detect import DetectionValidator
+from ultralytics.utils import DEFAULT_CFG, LOGGER, RANK, ops
+
+from ..metrics import METRIC_KEYS, AITODEvaluator, plot_pr_curves
+
+__all__ = ("AITOD_MAX_DET", "TinyObjectValidator")
+
+AITOD_MAX_DET = 1500
+
+
+class TinyObjectValidator(DetectionValidator):
+    """`DetectionValidator` that also reports AI-TOD's AP, AP@0.25, AP_vt, AP_t, AP_s and AP_m.
+
+    With `tiny_metrics=True` (the default while srtod-yolo is installed) every image's detections, in original
+    image pixels, go to an `AITODEvaluator` whose ground truth comes straight from the label files. The results
+    appear as a second line of the validation table and as `metrics/AP_vt(B)` and the like in the metrics
+    dict, so training writes them to results.csv every epoch. The default `max_det` rises to AI-TOD's 1,500.
+    Ground truth comes from the label files (normalised boxes times the original image size).
+    `save_json=True` writes `aitod_gt.json` and `aitod_predictions.json` (COCO format); `plots=True` draws
+    `PR_curve_aitod.png`, precision-recall per size bin.
+
+    Example:
+        >>> from ultralytics import YOLO
+        >>> YOLO("best.pt").val(data="droneswarms-synth.yaml")  # AP_vt ... in the printed table
+    """
+
+    @property
+    def tiny(self) -> bool:
+        """Whether the AI-TOD metrics are on (`tiny_metrics`)."""
+        return bool(getattr(self.args, "tiny_metrics", True))
+
+    def init_metrics(self, model: torch.nn.Module) -> None:
+        """Initialise the stock metrics and an AI-TOD evaluator holding the split's ground truth."""
+        if self.tiny and self.args.max_det == DEFAULT_CFG.max_det:
+            self.args.max_det = AITOD_MAX_DET
+        super().init_metrics(model)
+        self.aitod, self.aitod_results = None, {}
+        if self.tiny:
+            self.aitod = AITODEvaluator(model.names)
+            # Ground truth straight from the label files (normalised), not from letterboxed batch boxes.
+            self._labels = {label["im_file"]: label for label in self.dataloader.dataset.labels}
+
+    def update_metrics(self, preds: list[dict[str, torch.Tensor]], batch: dict) -> None:
+        """Update the stock metrics, then hand each image's detections (original pixels) to the AI-TOD evaluator."""
+        super().update_metrics(preds, batch)
+        if self.aitod is None:
+            return
+        for si, pred in enumerate(preds):
+            pbatch = self._prepare_batch(si, batch)
+            file, (h, w) = pbatch["im_file"], pbatch["ori_shape"]
+            label = self._labels[file]
+            gt = ops.xywhn2xyxy(np.asarray(label["bboxes"], np.float64).reshape(-1, 4), w=w, h=h)
+            self.aitod.add_image(file, w, h, gt, np.asarray(label["cls"]).reshape(-1))
+            predn = self.scale_preds(self._prepare_pred(pred), pbatch)
+            self.aitod.add_detections(
+                file, predn["bboxes"].cpu().numpy(), predn["conf"].cpu().numpy(), predn["cls"].cpu().numpy()
+            )
+
+    def gather_stats(self) -> None:
+        """Gather the stock statistics and, under DDP, every rank's AI-TOD detections on rank 0."""
+        super().gather_stats()
+        if self.aitod is None or RANK == -1:
+            return
+        import torch.distributed as dist
+
+        if RANK == 0:
+            gathered = [None] * dist.get_world_size()
+            dist.gather_object(self.aitod.records, gathered, dst=0)
+            self.aitod.records = {}
+            for records in gathered:
+                self.aitod.merge(records)
+        else:
+            dist.gather_object(self.aitod.records, None, dst=0)
+            self.aitod.records = {}
+
+    def get_stats(self) -> dict:
+        """Stock statistics plus `metrics/<AI-TOD key>(B)` for each of `METRIC_KEYS`."""
+        stats = super().get_stats()
+        if self.aitod is None:
+            return stats
+        final = not self.training
+        results = self.aitod.evaluate(return_curves=bool(self.args.plots and final))
+        curves = results.pop("curves", None)
+        self.aitod_results = results
+        self.metrics.aitod = dict(results)  # `YOLO(...).val()` returns self.metrics: results.aitod["AP_vt"]
+        stats.update({f"metrics/{k}(B)": results[k] for k in METRIC_KEYS})
+        if final and self.args.save_json:
+            gt, dt = self.aitod.save(self.save_dir)
+            LOGGER.info(f"AI-TOD ground truth and predictions (COCO json) saved to {gt.parent}")
+        if curves:
+            plot_pr_curves(curves, Path(self.save_dir) / "PR_curve_aitod.png")
+        return stats
+
+    def print_results(self) -> None:
+        """Print the stock table, then one line of AI-TOD metrics."""
+        super().print_results()
+        if self.aitod_results:
+            names = ("AP", "AP@.25", "AP50", "AP75", "AP_vt", "AP_t", "AP_s", "AP_m")
+            values = [self.aitod_results[k] for k in METRIC_KEYS[: len(names)]]
+            LOGGER.info(("%22s" + "%11s" * len(names)) % ("AI-TOD (maxDets 1500)", *names))
+            LOGGER.info(("%22s" + "%11.3g" * len(names)) % ("all", *values))
