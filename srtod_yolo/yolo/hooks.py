@@ -115,7 +115,6 @@ def _install() -> None:
     import torch
     import ultralytics.data.utils as data_utils
     import ultralytics.utils as ul_utils
-    from .val import TinyObjectValidator
     from ultralytics.models.yolo.model import YOLO
     from ultralytics.nn import tasks
     from ultralytics.utils import checks
@@ -126,6 +125,7 @@ def _install() -> None:
     from .export import check_export_backend
     from .predict import SRTODPredictor
     from .train import SRTODTrainer
+    from .val import TinyObjectValidator
 
     _require(tasks, "parse_model", "yaml_model_load")
     _require(checks, "check_file")
