@@ -1,0 +1,250 @@
+"""Does SR-TOD find more tiny drones than the same YOLO without it? Train, evaluate and tabulate, over seeds.
+
+Every variant trains with the stock ultralytics trainer (`yolo train`) on identical data, seed, schedule and
+augmentation; each then evaluates its last-epoch weights (no model selection on the reported split) with the AI-TOD
+metrics of `yolo val`. Runs are resumable: a finished run's `result.json` is kept and skipped next time.
+
+    python -m benchmarks.accuracy --data halmstad --variants baseline full --seeds 0 1 2 --epochs 30 --imgsz 320
+    python -m benchmarks.accuracy --data halmstad --report          # tables and plot into docs/results.md
+
+Datasets: `halmstad` (the real frames in ../shared/data/real-halmstad-drone: train on train/, report on val/, and on
+its thermal and visible frames apart) and `synth` (the built-in synthetic swarm set, rendered at the network size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from benchmarks.accuracy_report import summarise, write_report
+
+REPO = Path(__file__).resolve().parents[1]
+HALMSTAD = Path(os.environ.get("SRTOD_HALMSTAD", REPO.parent / "shared" / "data" / "real-halmstad-drone"))
+OUT = REPO / "benchmarks" / "results" / "accuracy"
+
+# name: (model YAML, SR-TOD settings overriding the YAML's `srtod:` section; None: the stock model as it is)
+VARIANTS = {
+    "baseline": ("yolov8n-p2.yaml", None),
+    "full": ("srtod-yolov8-p2.yaml", {}),  # paper head, DGFE, ste threshold, nearest resize, pixel map
+    "rh_only": ("srtod-yolov8-p2.yaml", {"dgfe": False}),
+    "sign": ("srtod-yolov8-p2.yaml", {"threshold_mode": "sign"}),
+    "maxpool": ("srtod-yolov8-p2.yaml", {"resize": "maxpool"}),
+    "highfreq": ("srtod-yolov8-p2.yaml", {"difference": "highfreq"}),
+    "fast": ("srtod-yolov8-p2.yaml", {"head": "shuffle"}),  # sparse, exact inference path (deployment variant)
+}
+METRICS = ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")
+
+
+def variant_yaml(name: str, folder: Path) -> str:
+    """Return a model YAML for a variant: the stock name, or a copy of the SR-TOD YAML with its settings changed."""
+    base, overrides = VARIANTS[name]
+    if overrides is None:
+        return base
+    from srtod_yolo.yolo.hooks import resolve_config
+
+    d = yaml.safe_load(Path(resolve_config(base)).read_text())
+    d["srtod"] = {**d.get("srtod", {}), **overrides}
+    folder.mkdir(parents=True, exist_ok=True)
+    # The scale comes from the file name, as for every ultralytics YAML: 'srtod-yolov8n-p2-full.yaml' is scale n.
+    path = folder / f"srtod-yolov8n-p2-{name}.yaml"
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+    return str(path)
+
+
+def prepare_halmstad(folder: Path) -> dict[str, Path]:
+    """Dataset YAMLs for the real frames: training + full val, and val restricted to thermal or visible frames.
+
+    The shared folder stays untouched: images are linked and labels copied here, so ultralytics' label caches are
+    written next to the copies.
+    """
+    for split in ("train", "val"):
+        images, labels = folder / split / "images", folder / split / "labels"
+        images.parent.mkdir(parents=True, exist_ok=True)
+        if not images.is_dir():  # a real folder of linked files: ultralytics resolves a linked folder to its target
+            images.mkdir(parents=True)
+            for image in (HALMSTAD / split / "images").glob("*.png"):
+                (images / image.name).symlink_to(image)
+        if not labels.is_dir():
+            labels.mkdir()
+            for label in (HALMSTAD / split / "labels").glob("*.txt"):
+                (labels / label.name).write_bytes(label.read_bytes())
+    manifest = (HALMSTAD / "val" / "manifest.csv").read_text().splitlines()
+    header = manifest[0].split(",")
+    sensor_of = {row.split(",")[0]: row.split(",")[header.index("sensor")] for row in manifest[1:]}
+    names = yaml.safe_load((HALMSTAD / "data.yaml").read_text())["names"]
+    yamls = {}
+    for subset, sensors in (("all", {"IR", "V"}), ("thermal", {"IR"}), ("visible", {"V"})):
+        images = sorted(p for p in (folder / "val" / "images").glob("*.png") if sensor_of[p.stem] in sensors)
+        listing = folder / f"val_{subset}.txt"
+        listing.write_text("".join(f"{p}\n" for p in images))
+        d = {"train": str(folder / "train" / "images"), "val": str(listing), "names": names}
+        yamls[subset] = folder / f"halmstad_{subset}.yaml"
+        yamls[subset].write_text(yaml.safe_dump(d, sort_keys=False))
+    return yamls
+
+
+def prepare_synth(folder: Path, imgsz: int, train: int = 1000, val: int = 200) -> dict[str, Path]:
+    """The synthetic swarm set rendered at the network size (drones keep their DroneSwarms-like 2-16 px)."""
+    from srtod_yolo.data.synth import build_dataset
+
+    root = folder / f"synth-{imgsz}"
+    if not (root / "stats.json").is_file():
+        build_dataset(root, train=train, val=val, seed=0, width=imgsz, height=imgsz * 4 // 5, video_frames=0)
+    return {"all": root / "data.yaml"}
+
+
+def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[str, Path]) -> dict:
+    """Train one variant with one seed through the `yolo` command, then evaluate its last weights on each subset."""
+    run_dir = args.out / dataset / variant / f"seed{seed}"
+    result_file = run_dir / "result.json"
+    if result_file.is_file():
+        return json.loads(result_file.read_text())
+    run_dir.mkdir(parents=True, exist_ok=True)
+    model = variant_yaml(variant, run_dir)
+    command = [
+        str(Path(sys.executable).parent / "yolo"),
+        "train",
+        f"model={model}",
+        f"data={yamls['all']}",
+        f"epochs={args.epochs}",
+        f"imgsz={args.imgsz}",
+        f"batch={args.batch}",
+        f"seed={seed}",
+        "deterministic=True",
+        "val=False",  # no model selection on the reported split: the last epoch is evaluated
+        "plots=False",
+        f"close_mosaic={max(1, min(10, args.epochs // 4))}",
+        f"fraction={args.fraction}",
+        "cache=ram",
+        "workers=0",
+        f"project={run_dir}",
+        "name=train",
+        "exist_ok=True",
+    ]
+    start = time.time()
+    with open(run_dir / "train.log", "w") as log:
+        proc = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
+    if proc.returncode:
+        raise RuntimeError(f"training {dataset}/{variant}/seed{seed} failed; see {run_dir / 'train.log'}")
+    train_seconds = time.time() - start
+    weights = run_dir / "train" / "weights" / "last.pt"
+
+    from ultralytics import YOLO
+
+    result = {
+        "dataset": dataset,
+        "variant": variant,
+        "seed": seed,
+        "model_yaml": Path(model).name,
+        "settings": VARIANTS[variant][1],
+        "schedule": {"epochs": args.epochs, "imgsz": args.imgsz, "batch": args.batch, "fraction": args.fraction},
+        "train_seconds": round(train_seconds, 1),
+        "command": " ".join(command[1:]),
+        "metrics": {},
+    }
+    yolo = YOLO(weights)
+    layers = getattr(yolo.model, "srtod_layers", [])
+    if layers:
+        result["learned_threshold"] = float(layers[0].threshold.value.detach())
+    for subset, data in yamls.items():
+        metrics = yolo.val(
+            data=str(data),
+            imgsz=args.imgsz,
+            batch=16,
+            conf=0.001,
+            plots=False,
+            workers=0,
+            verbose=False,
+            project=str(run_dir),
+            name=f"val_{subset}",
+            exist_ok=True,
+        )
+        values = {k: float(metrics.aitod[k]) for k in ("AP", "AP25", "AP50", "AP75", "AP_vt", "AP_t", "AP_s", "AP_m")}
+        values["mAP50_ultralytics"] = float(metrics.box.map50)
+        result["metrics"][subset] = values
+    result_file.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    import torch
+    import ultralytics
+
+    cpu = platform.processor()
+    if Path("/proc/cpuinfo").is_file():
+        names = [line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "ultralytics": ultralytics.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the requested trainings (skipping finished ones), print and optionally report the table."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--data", nargs="+", default=["halmstad"], choices=("halmstad", "synth"))
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--imgsz", type=int, default=320)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--fraction", type=float, default=1.0, help="fraction of the training images to use")
+    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--report", action="store_true", help="write the tables and plots into docs/results.md")
+    p.add_argument("--no-train", action="store_true", help="only tabulate the runs already finished")
+    args = p.parse_args(argv)
+    args.out = args.out.resolve()
+
+    summary = {"machine": machine(), "command": " ".join(["python -m benchmarks.accuracy", *(argv or sys.argv[1:])])}
+    for dataset in args.data:
+        prepared = args.out / dataset / "data"
+        yamls = prepare_halmstad(prepared) if dataset == "halmstad" else prepare_synth(prepared, args.imgsz)
+        results = []
+        # Seed-major order: after each seed the comparison of every variant is complete.
+        for seed in args.seeds:
+            for variant in args.variants:
+                done = (args.out / dataset / variant / f"seed{seed}" / "result.json").is_file()
+                if args.no_train and not done:
+                    continue
+                print(f"[{time.strftime('%H:%M:%S')}] {dataset} {variant} seed {seed}", flush=True)
+                results.append(train_and_evaluate(dataset, variant, seed, args, yamls))
+        summary[dataset] = summarise(results, METRICS)
+        print_table(dataset, summary[dataset])
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
+    if args.report:
+        write_report(summary, REPO / "docs" / "results.md", REPO / "docs" / "img")
+    return 0
+
+
+def print_table(dataset: str, table: dict) -> None:
+    """Print mean ± standard deviation over seeds, per subset and variant."""
+    for subset, rows in table.items():
+        print(f"\n{dataset} / {subset}: mean ± std over seeds (n), AI-TOD metrics x100")
+        print(f"{'variant':10s} {'n':>2s} " + " ".join(f"{m:>12s}" for m in METRICS))
+        for variant, stats in rows.items():
+            cells = [f"{stats[m]['mean'] * 100:6.1f} ± {stats[m]['std'] * 100:4.1f}" for m in METRICS]
+            print(f"{variant:10s} {stats['n']:2d} " + " ".join(f"{c:>12s}" for c in cells))
+
+
+def _json_default(x):
+    if isinstance(x, (np.floating, np.integer)):
+        return x.item()
+    raise TypeError(type(x))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
