@@ -45,7 +45,7 @@ def summarise(results: list[dict], metrics: tuple[str, ...]) -> dict:
 
 
 def markdown_table(rows: dict, metrics: tuple[str, ...]) -> str:
-    """One markdown table: a row per variant, `mean ± std` (x100) per metric, and the delta of AP_t / AP_vt vs baseline."""
+    """One markdown table: a row per variant, `mean ± std` over seeds (x100) per metric."""
     header = "| variant | seeds | " + " | ".join(metrics) + " |"
     lines = [header, "|" + "---|" * (len(metrics) + 2)]
     for variant, stats in rows.items():
@@ -109,9 +109,7 @@ def write_report(summary: dict, document: Path, images: Path) -> None:
         block = "\n".join(parts)
         start, end = f"<!-- accuracy:{dataset}:start -->", f"<!-- accuracy:{dataset}:end -->"
         pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-        if pattern.search(text):
-            text = pattern.sub(lambda _: f"{start}\n{block}\n{end}", text)
-        else:
-            text += f"\n{start}\n{block}\n{end}\n"
+        replacement = f"{start}\n{block}\n{end}"
+        text = pattern.sub(lambda _, r=replacement: r, text) if pattern.search(text) else f"{text}\n{replacement}\n"
     document.parent.mkdir(parents=True, exist_ok=True)
     document.write_text(text)
