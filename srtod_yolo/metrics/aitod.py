@@ -63,12 +63,13 @@ def evaluate_coco(gt: dict, detections: list[dict], return_curves: bool = False)
     """
     from faster_coco_eval import COCO
 
-    if not gt.get("annotations"):
+    counted = [a for a in gt.get("annotations", []) if not a.get("iscrowd", 0)]  # crowds are never missed
+    if not counted:
         result = dict.fromkeys(METRIC_KEYS, float("nan"))
         return {**result, "curves": {}} if return_curves else result
     if not detections:
         has = {
-            k: any(AITOD_AREA_RANGES[b][0] <= a["area"] < AITOD_AREA_RANGES[b][1] for a in gt["annotations"])
+            k: any(AITOD_AREA_RANGES[b][0] <= a["area"] < AITOD_AREA_RANGES[b][1] for a in counted)
             for k, b in zip(("AP_vt", "AP_t", "AP_s", "AP_m"), AITOD_BINS)
         }
         result = {k: (0.0 if has.get(k, True) else float("nan")) for k in METRIC_KEYS}
@@ -126,13 +127,34 @@ class AITODEvaluator:
         self.names = dict(names)
         self.records: dict[str, dict] = {}
 
-    def add_image(self, file_name: str, width: int, height: int, boxes, classes) -> None:
-        """Register an image (once) with its ground-truth boxes (N, 4) and classes (N,)."""
+    def add_image(
+        self, file_name: str, width: int, height: int, boxes, classes, ignore=None, ignore_classes=None
+    ) -> None:
+        """Register an image (once) with its ground truth and, if any, its ignore regions.
+
+        Args:
+            file_name (str): The image's key (its path).
+            width (int): Image width in pixels.
+            height (int): Image height in pixels.
+            boxes: Ground-truth boxes (N, 4), (x0, y0, x1, y1) in pixels.
+            classes: Their classes (N,).
+            ignore: Regions (M, 4), (x0, y0, x1, y1) in pixels, where detections are not counted (VisDrone's
+                ignored regions, COCO crowds). Each becomes a COCO crowd annotation (iscrowd=1) of its class, or
+                one per category for a region of every class, so COCO's matching ignores detections inside it.
+            ignore_classes: Class of each region (M,), -1 for every class; None: every region is for every class.
+        """
         if file_name in self.records:
             raise ValueError(f"image '{file_name}' was added twice")
+        ignore = np.asarray([] if ignore is None else ignore, np.float64).reshape(-1, 4)
+        if ignore_classes is None:
+            ignore_classes = np.full(len(ignore), -1, np.int64)
+        ignore_classes = np.asarray(ignore_classes, np.int64).reshape(-1)
+        if len(ignore_classes) != len(ignore):
+            raise ValueError(f"'{file_name}': {len(ignore)} ignore regions but {len(ignore_classes)} classes")
         self.records[file_name] = {
             "size": (int(width), int(height)),
             "gt": (np.asarray(boxes, np.float64).reshape(-1, 4), np.asarray(classes, np.int64).reshape(-1)),
+            "ignore": (ignore, ignore_classes),
             "dt": [],
         }
 
@@ -166,7 +188,11 @@ class AITODEvaluator:
             width, height = record["size"]
             gt["images"].append({"id": image_id, "file_name": name, "width": width, "height": height})
             boxes, classes = record["gt"]
-            for box, cls in zip(boxes, classes):
+            crowd = [(0, box, cls) for box, cls in zip(boxes, classes)]
+            regions, region_classes = record.get("ignore", (np.zeros((0, 4)), np.zeros(0, np.int64)))
+            for box, cls in zip(regions, region_classes):
+                crowd += [(1, box, c) for c in (self.names if cls < 0 else [cls])]
+            for iscrowd, box, cls in crowd:
                 w, h = float(box[2] - box[0]), float(box[3] - box[1])
                 gt["annotations"].append(
                     {
@@ -175,7 +201,7 @@ class AITODEvaluator:
                         "category_id": int(cls) + 1,
                         "bbox": [float(box[0]), float(box[1]), w, h],
                         "area": w * h,
-                        "iscrowd": 0,
+                        "iscrowd": iscrowd,
                     }
                 )
             for boxes_, scores, classes_ in record["dt"]:
