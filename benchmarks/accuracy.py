@@ -96,7 +96,7 @@ def prepare_synth(folder: Path, imgsz: int, train: int = 1000, val: int = 200) -
     """The synthetic swarm set rendered at the network size (drones keep their DroneSwarms-like 2-16 px)."""
     from srtod_yolo.data.synth import build_dataset
 
-    root = folder / f"synth-{imgsz}"
+    root = folder / f"synth-{imgsz}-{train}-{val}"
     if not (root / "stats.json").is_file():
         build_dataset(root, train=train, val=val, seed=0, width=imgsz, height=imgsz * 4 // 5, video_frames=0)
     return {"all": root / "data.yaml"}
@@ -106,8 +106,14 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
     """Train one variant with one seed through the `yolo` command, then evaluate its last weights on each subset."""
     run_dir = args.out / dataset / variant / f"seed{seed}"
     result_file = run_dir / "result.json"
+    schedule = {"epochs": args.epochs, "imgsz": args.imgsz, "batch": args.batch, "fraction": args.fraction}
     if result_file.is_file():
-        return json.loads(result_file.read_text())
+        result = json.loads(result_file.read_text())
+        if result["schedule"] != schedule:
+            raise SystemExit(
+                f"{result_file} was trained with {result['schedule']}, not {schedule}: use another --out folder"
+            )
+        return result
     run_dir.mkdir(parents=True, exist_ok=True)
     model = variant_yaml(variant, run_dir)
     command = [
@@ -146,7 +152,7 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         "seed": seed,
         "model_yaml": Path(model).name,
         "settings": VARIANTS[variant][1],
-        "schedule": {"epochs": args.epochs, "imgsz": args.imgsz, "batch": args.batch, "fraction": args.fraction},
+        "schedule": schedule,
         "train_seconds": round(train_seconds, 1),
         "command": " ".join(command[1:]),
         "metrics": {},
@@ -205,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--fraction", type=float, default=1.0, help="fraction of the training images to use")
     p.add_argument("--out", type=Path, default=OUT)
-    p.add_argument("--report", action="store_true", help="write the tables and plots into docs/results.md")
+    p.add_argument("--report", action="store_true", help="write the tables and plots into the --doc file")
+    p.add_argument("--doc", type=Path, default=REPO / "docs" / "results.md", help="the report's markdown file")
+    p.add_argument("--synth-images", nargs=2, type=int, default=[1000, 200], metavar=("TRAIN", "VAL"))
     p.add_argument("--no-train", action="store_true", help="only tabulate the runs already finished")
     args = p.parse_args(argv)
     args.out = args.out.resolve()
@@ -213,7 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     summary = {"machine": machine(), "command": " ".join(["python -m benchmarks.accuracy", *(argv or sys.argv[1:])])}
     for dataset in args.data:
         prepared = args.out / dataset / "data"
-        yamls = prepare_halmstad(prepared) if dataset == "halmstad" else prepare_synth(prepared, args.imgsz)
+        yamls = (
+            prepare_halmstad(prepared)
+            if dataset == "halmstad"
+            else prepare_synth(prepared, args.imgsz, *args.synth_images)
+        )
         results = []
         # Seed-major order: after each seed the comparison of every variant is complete.
         for seed in args.seeds:
@@ -227,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         print_table(dataset, summary[dataset])
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
     if args.report:
-        write_report(summary, REPO / "docs" / "results.md", REPO / "docs" / "img")
+        write_report(summary, args.doc, args.doc.parent / "img")
     return 0
 
 

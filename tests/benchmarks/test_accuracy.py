@@ -1,0 +1,56 @@
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO, SHARED_DATA
+
+from benchmarks.accuracy_report import markdown_table, summarise
+
+METRICS = ("AP", "AP_t")
+
+
+def _result(variant, seed, ap, ap_t):
+    return {"variant": variant, "seed": seed, "metrics": {"all": {"AP": ap, "AP_t": ap_t}}}
+
+
+def test_summary_gives_mean_and_sample_std_over_seeds():
+    results = [_result("baseline", s, ap, 0.1) for s, ap in enumerate((0.2, 0.4, 0.3))]
+    results.append(_result("full", 0, 0.5, float("nan")))
+    table = summarise(results, METRICS)["all"]
+    assert table["baseline"]["n"] == 3 and table["baseline"]["seeds"] == [0, 1, 2]
+    assert table["baseline"]["AP"]["mean"] == pytest.approx(0.3)
+    assert table["baseline"]["AP"]["std"] == pytest.approx(0.1)  # sample std of 0.2, 0.4, 0.3
+    assert (table["baseline"]["AP"]["min"], table["baseline"]["AP"]["max"]) == (0.2, 0.4)
+    assert math.isnan(table["full"]["AP_t"]["mean"])  # a bin without ground truth stays n/a
+    text = markdown_table(table, METRICS)
+    assert "| yolov8n-p2 (stock) | 3 | 30.0 ± 10.0 | 10.0 ± 0.0 |" in text
+    assert text.splitlines()[-1].endswith("| 50.0 ± 0.0 | n/a |")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs the shared real-halmstad-drone frames")
+def test_benchmark_trains_evaluates_and_reports_end_to_end(tmp_path, env):
+    doc = tmp_path / "results.md"
+    doc.write_text("# Results\n\nkept text\n")
+    command = [sys.executable, "-m", "benchmarks.accuracy", "--data", "halmstad", "--variants", "baseline", "full"]
+    command += ["--seeds", "0", "--epochs", "1", "--imgsz", "64", "--fraction", "0.01", "--out", str(tmp_path / "o")]
+    command += ["--report", "--doc", str(doc)]
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.loads((tmp_path / "o" / "halmstad" / "full" / "seed0" / "result.json").read_text())
+    assert set(result["metrics"]) == {"all", "thermal", "visible"}
+    assert result["schedule"] == {"epochs": 1, "imgsz": 64, "batch": 16, "fraction": 0.01}
+    assert 0 < result["learned_threshold"] < 0.5 and "model=" in result["command"]
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert set(summary["halmstad"]["thermal"]) == {"baseline", "full"}
+    text = doc.read_text()
+    assert "kept text" in text and "<!-- accuracy:halmstad:start -->" in text and "| variant | seeds |" in text
+    assert (tmp_path / "img" / "accuracy_halmstad_visible.png").is_file()
+    assert not list(SHARED_DATA.rglob("*.cache"))  # the shared frames stay untouched
+    # a finished run with another schedule is not silently reused
+    proc = subprocess.run(
+        [*command[:11], "2", *command[12:]], cwd=REPO, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode != 0 and "use another --out folder" in proc.stderr
