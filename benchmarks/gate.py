@@ -1,0 +1,162 @@
+"""What does the SR-TOD gate see on real frames? Difference-map contrast, gate coverage and object hit rate.
+
+For a trained SR-TOD checkpoint and a labelled split, every frame is resized (long side = imgsz, aspect kept, padded
+bottom/right to a multiple of 32) and run once with the layer's full-resolution maps kept. Per frame and object:
+
+- contrast: mean D inside the labelled boxes over mean D elsewhere (1.0: the map does not single out objects);
+- open: the fraction of P2 cells the gate opens (mask on), for the 'nearest' (official) and 'maxpool' resize;
+- hit: the fraction of labelled objects with at least one open P2 cell inside their box, for both resizes;
+- on_objects: the fraction of open cells that lie inside a labelled box (how selective the gate is).
+
+The same quantities over a sweep of thresholds show what t would have to be for the gate to pick out the objects.
+
+    python -m benchmarks.gate --weights best.pt --data ../shared/data/real-halmstad-drone --split val --imgsz 320
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from srtod_yolo.nn import resize_mask
+
+STRIDE = 4
+
+
+def load_frame(image_path: Path, imgsz: int) -> tuple[torch.Tensor, np.ndarray, float]:
+    """The network input (1, 3, H, W) in [0, 1], the resized BGR frame, and the resize ratio."""
+    frame = cv2.imread(str(image_path))
+    if frame is None:
+        raise FileNotFoundError(f"cannot read image '{image_path}'")
+    h, w = frame.shape[:2]
+    r = imgsz / max(h, w)
+    resized = cv2.resize(frame, (round(w * r), round(h * r)), interpolation=cv2.INTER_LINEAR)
+    ph, pw = -(-resized.shape[0] // 32) * 32, -(-resized.shape[1] // 32) * 32
+    padded = np.full((ph, pw, 3), 114, np.uint8)
+    padded[: resized.shape[0], : resized.shape[1]] = resized
+    tensor = torch.from_numpy(padded[..., ::-1].copy()).permute(2, 0, 1)[None].float() / 255
+    return tensor, padded, r
+
+
+def boxes_in_pixels(label_path: Path, width: int, height: int, r: float) -> np.ndarray:
+    """Labelled boxes (N, 4) x0, y0, x1, y1 in pixels of the resized frame."""
+    rows = np.loadtxt(label_path, ndmin=2) if label_path.is_file() and label_path.stat().st_size else np.zeros((0, 5))
+    xywh = rows[:, 1:5] * [width, height, width, height] * r
+    return np.concatenate([xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2], 1)
+
+
+def gate_statistics(difference: torch.Tensor, boxes: np.ndarray, threshold: float, valid: tuple[int, int]) -> dict:
+    """Contrast, coverage and hit rates of one frame's difference map (1, 1, H, W) at one threshold."""
+    h, w = valid
+    d = difference[0, 0, :h, :w].double()
+    inside = torch.zeros_like(d, dtype=torch.bool)
+    for x0, y0, x1, y1 in boxes:
+        inside[max(int(y0), 0) : int(np.ceil(y1)), max(int(x0), 0) : int(np.ceil(x1))] = True
+    out = {"contrast": float(d[inside].mean() / d[~inside].mean().clamp_min(1e-9)) if inside.any() else None}
+    mask = (difference[..., :h, :w] > threshold).float()
+    for mode in ("nearest", "maxpool"):
+        cells = resize_mask(mask, STRIDE, mode)[0, 0].bool()
+        hits = [
+            bool(
+                cells[
+                    int(y0) // STRIDE : int(np.ceil(y1 / STRIDE)), int(x0) // STRIDE : int(np.ceil(x1 / STRIDE))
+                ].any()
+            )
+            for x0, y0, x1, y1 in boxes
+        ]
+        cell_inside = resize_mask(inside[None, None].float(), STRIDE, "maxpool")[0, 0].bool()
+        out[f"open_{mode}"] = float(cells.float().mean())
+        out[f"hit_{mode}"] = hits
+        out[f"on_objects_{mode}"] = float((cells & cell_inside).sum() / cells.sum()) if cells.any() else None
+    return out
+
+
+def inspect(weights: str, data: Path, split: str, imgsz: int, thresholds: list[float], limit: int | None) -> dict:
+    """Run the checkpoint over a split and aggregate the gate statistics at its own and at swept thresholds."""
+    from ultralytics import YOLO
+
+    model = YOLO(weights).model.float().eval()
+    layer = model.srtod_layers[0]
+    layer.keep_maps = True
+    own = float(layer.threshold.value.detach())
+    images = sorted((data / split / "images").glob("*.*"))[:limit]
+    per_t = {
+        t: {
+            "contrast": [],
+            "open_nearest": [],
+            "open_maxpool": [],
+            "hit_nearest": [],
+            "hit_maxpool": [],
+            "on_objects_nearest": [],
+            "on_objects_maxpool": [],
+        }
+        for t in [own, *thresholds]
+    }
+    for image_path in images:
+        tensor, frame, r = load_frame(image_path, imgsz)
+        oh, ow = cv2.imread(str(image_path)).shape[:2]
+        boxes = boxes_in_pixels(data / split / "labels" / f"{image_path.stem}.txt", ow, oh, r)
+        with torch.inference_mode():
+            model(tensor)
+        difference = layer.last["difference"]
+        valid = (round(oh * r), round(ow * r))
+        for t, acc in per_t.items():
+            stats = gate_statistics(difference, boxes, t, valid)
+            for key, value in stats.items():
+                if isinstance(value, list):
+                    acc[key].extend(value)
+                elif value is not None:
+                    acc[key].append(value)
+    layer.keep_maps = False
+    summary = {}
+    for t, acc in per_t.items():
+        summary[f"{t:.5f}"] = {key: float(np.mean(v)) if len(v) else None for key, v in acc.items()}
+    return {
+        "weights": str(weights),
+        "split": split,
+        "images": len(images),
+        "imgsz": imgsz,
+        "threshold": own,
+        "by_threshold": summary,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: print the table and write JSON."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--weights", required=True)
+    p.add_argument("--data", type=Path, required=True, help="dataset root with <split>/images and <split>/labels")
+    p.add_argument("--split", default="val")
+    p.add_argument("--imgsz", type=int, default=320)
+    p.add_argument("--thresholds", nargs="*", type=float, default=[2 / 255, 4 / 255, 10 / 255, 20 / 255, 40 / 255])
+    p.add_argument("--limit", type=int, default=None, help="only the first N images")
+    p.add_argument("--out", type=Path, default=None, help="JSON file to write")
+    args = p.parse_args(argv)
+    result = inspect(args.weights, args.data, args.split, args.imgsz, args.thresholds, args.limit)
+    print(f"{result['images']} images of {args.data / args.split}, model threshold t = {result['threshold']:.4f}")
+    columns = ("contrast", "open(nn)", "open(mp)", "hit(nn)", "hit(mp)", "on-obj(nn)")
+    print(f"{'t':>8s} " + " ".join(f"{c:>9s}" for c in columns))
+    for t, s in result["by_threshold"].items():
+        cells = [
+            s["contrast"],
+            s["open_nearest"],
+            s["open_maxpool"],
+            s["hit_nearest"],
+            s["hit_maxpool"],
+            s["on_objects_nearest"],
+        ]
+        print(f"{float(t):8.4f} " + " ".join("      n/a" if c is None else f"{c:9.3f}" for c in cells))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
