@@ -6,8 +6,10 @@ from copy import copy
 
 from ultralytics.models.yolo.detect import DetectionTrainer
 from ultralytics.utils import LOGGER, RANK
+from ultralytics.utils.torch_utils import unwrap_model
 
 from ..nn import ThresholdGate
+from .dataset import build_checked_dataset
 from .model import SRTODDetectionModel, has_srtod_layers
 from .val import TinyObjectValidator
 
@@ -19,7 +21,8 @@ class SRTODTrainer(DetectionTrainer):
 
     The loss of an SR-TOD model carries a `rec_loss` item, which ultralytics shows as its own column in the
     progress bar and results.csv. Learnable thresholds go to the optimiser group without weight decay: decay
-    would pull t towards 0 for no reason the data gives.
+    would pull t towards 0 for no reason the data gives. Datasets are `CheckedYOLODataset`s: corrupt images, bad
+    labels, zero-size boxes and missing folders are skipped with a message naming each, and counted.
 
     Example:
         >>> from ultralytics import YOLO
@@ -35,6 +38,13 @@ class SRTODTrainer(DetectionTrainer):
         if weights:
             model.load(weights)
         return model
+
+    def build_dataset(self, img_path: str | list[str], mode: str = "train", batch: int | None = None):
+        """Build the split as the stock trainer does, as a `CheckedYOLODataset`: bad data is skipped and counted."""
+        stride = max(int(unwrap_model(self.model).stride.max()), 32) if self.model else 32
+        return build_checked_dataset(
+            self.args, img_path, batch, self.data, mode=mode, rect=mode == "val", stride=stride
+        )
 
     def get_validator(self):
         """Return the validator with AI-TOD tiny-object metrics (they reach results.csv every epoch)."""

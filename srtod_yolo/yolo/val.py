@@ -6,10 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from ultralytics.data.utils import get_split_fraction
 from ultralytics.models.yolo.detect import DetectionValidator
 from ultralytics.utils import DEFAULT_CFG, LOGGER, RANK, ops
 
+from ..data.ignore import ignore_file_of, read_ignore_regions
 from ..metrics import METRIC_KEYS, AITODEvaluator, plot_pr_curves
+from .dataset import build_checked_dataset
 
 __all__ = ("AITOD_MAX_DET", "TinyObjectValidator")
 
@@ -25,7 +28,9 @@ class TinyObjectValidator(DetectionValidator):
     dict, so training writes them to results.csv every epoch. The default `max_det` rises to AI-TOD's 1,500.
     Ground truth comes from the label files (normalised boxes times the original image size).
     `save_json=True` writes `aitod_gt.json` and `aitod_predictions.json` (COCO format); `plots=True` draws
-    `PR_curve_aitod.png`, precision-recall per size bin.
+    `PR_curve_aitod.png`, precision-recall per size bin. Where a dataset has ignore regions
+    (`ignore/<split>/<stem>.txt` beside `labels/`, written by the VisDrone and COCO converters), detections
+    inside them are not counted in the AI-TOD metrics, as COCO does with crowds; the stock mAP does not know them.
 
     Example:
         >>> from ultralytics import YOLO
@@ -36,6 +41,13 @@ class TinyObjectValidator(DetectionValidator):
     def tiny(self) -> bool:
         """Whether the AI-TOD metrics are on (`tiny_metrics`)."""
         return bool(getattr(self.args, "tiny_metrics", True))
+
+    def build_dataset(self, img_path: str | list[str], mode: str = "val", batch: int | None = None):
+        """Build the split as the stock validator does, as a `CheckedYOLODataset` (bad data skipped and counted)."""
+        fraction = get_split_fraction(self.args.fraction, self.args.split or "val")
+        return build_checked_dataset(
+            self.args, img_path, batch, self.data, mode=mode, stride=self.stride, fraction=fraction
+        )
 
     def init_metrics(self, model: torch.nn.Module) -> None:
         """Initialise the stock metrics and an AI-TOD evaluator holding the split's ground truth."""
@@ -58,11 +70,26 @@ class TinyObjectValidator(DetectionValidator):
             file, (h, w) = pbatch["im_file"], pbatch["ori_shape"]
             label = self._labels[file]
             gt = ops.xywhn2xyxy(np.asarray(label["bboxes"], np.float64).reshape(-1, 4), w=w, h=h)
-            self.aitod.add_image(file, w, h, gt, np.asarray(label["cls"]).reshape(-1))
+            regions, region_classes = self._ignore_regions(file, w, h)
+            self.aitod.add_image(
+                file, w, h, gt, np.asarray(label["cls"]).reshape(-1), ignore=regions, ignore_classes=region_classes
+            )
             predn = self.scale_preds(self._prepare_pred(pred), pbatch)
             self.aitod.add_detections(
                 file, predn["bboxes"].cpu().numpy(), predn["conf"].cpu().numpy(), predn["cls"].cpu().numpy()
             )
+
+    def _ignore_regions(self, file: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel ignore regions of an image, from `ignore/<split>/<stem>.txt` beside its label file, if there is one."""
+        try:
+            path = ignore_file_of(file)
+        except ValueError:  # an image outside any 'images' folder has no ignore file
+            return np.zeros((0, 4)), np.zeros(0, np.int64)
+        regions, classes = read_ignore_regions(path, width, height)
+        if self.args.single_cls:  # one class: a crowd of any category covers it
+            classes = np.full_like(classes, -1)
+        keep = (classes < 0) | np.isin(classes, list(self.aitod.names))
+        return regions[keep], classes[keep]
 
     def gather_stats(self) -> None:
         """Gather the stock statistics and, under DDP, every rank's AI-TOD detections on rank 0."""

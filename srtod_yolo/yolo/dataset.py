@@ -1,0 +1,204 @@
+"""A YOLO detection dataset on which bad data never kills a run: it is named, skipped, counted and summed up.
+
+ultralytics' label scan already skips unreadable images, labels outside [0, 1] and unknown class ids (the whole
+image, with a warning naming it), and removes duplicate rows. `CheckedYOLODataset` adds what it lacks: files
+that are no image at all are refused before PIL would try to install a HEIF plugin for them; zero-size boxes are
+dropped with a warning naming the file; a missing folder among several train folders is skipped with a warning
+(all missing: a clear error); and one summary line counts everything skipped by kind. The counts are stored in
+ultralytics' `labels.cache`, so a second (cached) run reports the same line.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import cv2
+import numpy as np
+from ultralytics.data import YOLODataset
+from ultralytics.data.build import build_yolo_dataset
+from ultralytics.data.utils import check_image, get_split_fraction
+from ultralytics.utils import LOCAL_RANK, LOGGER, colorstr
+
+__all__ = ("SKIP_KINDS", "CheckedYOLODataset", "build_checked_dataset")
+
+# What the summary line counts, in its order.
+SKIP_KINDS = (
+    "corrupt images",
+    "bad labels",
+    "zero-size boxes",
+    "duplicate rows",
+    "empty label files",
+    "missing folders",
+)
+CACHE_KEY = "srtod_skipped"  # the counts, stored beside ultralytics' own in labels.cache
+SCAN_VERSION = "srtod-checked-1"  # in the cache hash: a cache without our counts (or zero-size boxes) is rescanned
+PIL_ONLY_SUFFIXES = (".avif", ".heic", ".heif")  # formats OpenCV cannot sniff, which PIL reads through a plugin
+
+if not hasattr(YOLODataset, "_load_or_scan_cache"):  # the one private method overridden here
+    raise RuntimeError("srtod-yolo: ultralytics' YOLODataset has no _load_or_scan_cache; set SRTOD_YOLO_HOOKS=0")
+
+
+def _checked_verify(verify: Callable, args: tuple) -> tuple[list, Counter]:
+    """Run ultralytics' per-image check (`verify`), then classify what it skipped and drop zero-size boxes.
+
+    Returns:
+        (tuple[list, Counter]): ultralytics' result, with zero-size boxes removed, and the counts by kind.
+    """
+    im_file, lb_file, prefix = args[0], args[1], args[2]
+    kinds = Counter()
+    if not im_file.lower().endswith(PIL_ONLY_SUFFIXES) and not cv2.haveImageReader(im_file):
+        kinds["corrupt images"] = 1
+        msg = f"{prefix}{im_file}: skipped, not an image (no decoder recognises its content)"
+        return [None] * 5 + [0, 0, 0, 1, msg], kinds
+    result = list(verify(args))
+    _, lb, _, segments, keypoints, _, nf, ne, nc, msg = result  # a skipped image has None for its file name
+    if nc:
+        try:  # the image passes alone: then its label file was the problem
+            check_image(im_file)
+            kinds["bad labels"] = 1
+        except Exception:
+            kinds["corrupt images"] = 1
+        return result, kinds
+    if ne:  # a background image is legitimate, but an empty label file may also be a labelling slip: name it
+        kinds["empty label files"] = 1
+        note = f"{prefix}{im_file}: empty label file {lb_file}, used as a background image"
+        result[9] = msg = f"{msg}\n{note}" if msg else note
+    if nf and not ne and msg:  # ultralytics removed duplicate rows (and said so): count them
+        with open(lb_file, encoding="utf-8-sig") as f:
+            kinds["duplicate rows"] = sum(1 for line in f if line.strip()) - len(lb)
+    zero = (lb[:, 3] <= 0) | (lb[:, 4] <= 0)
+    if zero.any():
+        keep = ~zero
+        result[1] = lb[keep]
+        if segments:
+            result[3] = [s for s, k in zip(segments, keep) if k]
+        if keypoints is not None:
+            result[4] = keypoints[keep]
+        kinds["zero-size boxes"] = int(zero.sum())
+        note = f"{prefix}{im_file}: {int(zero.sum())} zero-size box(es) dropped from {lb_file}"
+        result[9] = f"{msg}\n{note}" if msg else note
+    return result, kinds
+
+
+class CheckedYOLODataset(YOLODataset):
+    """`YOLODataset` that skips bad data with a message naming each file and one summary line of counts by kind.
+
+    After construction `skipped` holds the counts of `SKIP_KINDS` (the same on a cached run), and
+    `missing_folders` the image folders that were not there.
+
+    Example:
+        >>> ds = CheckedYOLODataset(img_path=["a/images", "b/images"], data={"names": {0: "drone"}}, augment=False)
+        >>> ds.skipped["zero-size boxes"]
+    """
+
+    def __init__(self, *args, **kwargs):
+        self.skipped: Counter = Counter()
+        self.missing_folders: list[str] = []
+        super().__init__(*args, **kwargs)
+
+    def get_img_files(self, img_path: str | list[str]) -> list[str]:
+        """Image files of the given folders, list files or images; missing ones among several are skipped."""
+        paths = [str(p) for p in (img_path if isinstance(img_path, list) else [img_path])]
+        self.missing_folders = [p for p in paths if not Path(p).exists()]
+        present = [p for p in paths if p not in self.missing_folders]
+        if not present:
+            raise FileNotFoundError(
+                f"{self.prefix}image folder{'s' if len(paths) > 1 else ''} not found: {', '.join(paths)}"
+            )
+        for p in self.missing_folders:
+            LOGGER.warning(f"{self.prefix}image folder '{p}' not found; going on without it")
+        return super().get_img_files(present if isinstance(img_path, list) else present[0])
+
+    def verify_args(self) -> tuple:
+        """Wrap ultralytics' per-image check to classify what it skips and to drop zero-size boxes."""
+        verify, iterable = super().verify_args()
+        return partial(_checked_verify, verify), iterable
+
+    def result_to_label(self, result: tuple) -> tuple:
+        """Count one image's findings, then hand its label to ultralytics."""
+        result, kinds = result
+        self.skipped.update(kinds)
+        return super().result_to_label(result)
+
+    def get_cache_hash(self) -> str:
+        """Return ultralytics' hash, marked so that caches of the stock scan (without our counts) are rescanned."""
+        return f"{super().get_cache_hash()}:{SCAN_VERSION}"
+
+    def cache_labels(self, path: Path = Path("./labels.cache")) -> dict:
+        """Scan the labels as ultralytics does, then store the counts in the cache file it wrote."""
+        self.skipped = Counter()
+        cache = super().cache_labels(path)
+        cache[CACHE_KEY] = dict(self.skipped)
+        if path.exists():
+            try:  # the same format ultralytics writes (np.save of the dict), now with our counts
+                with open(path, "wb") as f:
+                    np.save(f, cache)
+            except OSError as e:
+                LOGGER.warning(f"{self.prefix}could not add the data-check counts to {path}: {e}")
+        return cache
+
+    def _load_or_scan_cache(self, cache_path: Path, cache_hash: str) -> tuple[dict, bool]:
+        """Load or scan the label cache as ultralytics does; take the counts from it (fresh or cached alike)."""
+        cache, exists = super()._load_or_scan_cache(cache_path, cache_hash)
+        self.skipped = Counter(cache.get(CACHE_KEY, {}))
+        return cache, exists
+
+    def get_labels(self) -> list[dict]:
+        """Return the labels of the usable images; log one summary line of what was skipped, by kind."""
+        try:
+            labels = super().get_labels()
+        finally:  # also when nothing usable is left and ultralytics raises: the line says why
+            self.skipped["missing folders"] = len(self.missing_folders)
+            self.log_summary()
+        return labels
+
+    def log_summary(self) -> str:
+        """Log (and return) the one-line summary: counts of `SKIP_KINDS`."""
+        counts = ", ".join(f"{kind} {self.skipped.get(kind, 0)}" for kind in SKIP_KINDS)
+        line = f"{self.prefix}data check: {counts}"
+        if LOCAL_RANK in {-1, 0}:
+            bad = any(self.skipped.get(k, 0) for k in SKIP_KINDS if k != "empty label files")
+            (LOGGER.warning if bad else LOGGER.info)(line)
+        return line
+
+
+def build_checked_dataset(
+    cfg,
+    img_path: str | list[str],
+    batch: int | None,
+    data: dict,
+    mode: str = "train",
+    rect: bool = False,
+    stride: int = 32,
+    fraction: float | None = None,
+):
+    """Build a `CheckedYOLODataset` with the arguments ultralytics' `build_yolo_dataset` gives a `YOLODataset`.
+
+    Tasks other than detection get ultralytics' own dataset.
+    """
+    if cfg.task != "detect":
+        return build_yolo_dataset(cfg, img_path, batch, data, mode=mode, rect=rect, stride=stride, fraction=fraction)
+    if data.get("complete"):
+        fraction = 1.0  # already limited when the dataset was downloaded
+    elif fraction is None:
+        fraction = get_split_fraction(cfg.fraction, "train" if mode == "train" else cfg.split)
+    return CheckedYOLODataset(
+        img_path=img_path,
+        imgsz=cfg.imgsz,
+        batch_size=batch,
+        augment=mode == "train",
+        hyp=cfg,
+        rect=cfg.rect or rect,
+        cache=cfg.cache or None,
+        single_cls=cfg.single_cls or False,
+        stride=stride,
+        pad=0.0 if mode == "train" else 0.5,
+        prefix=colorstr(f"{mode}: "),
+        task=cfg.task,
+        classes=cfg.classes,
+        data=data,
+        fraction=fraction,
+    )

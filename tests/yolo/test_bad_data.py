@@ -1,0 +1,114 @@
+"""Bad data never kills a run: each bad file is named, skipped or repaired, and counted in one summary line."""
+
+import re
+
+import numpy as np
+import pytest
+from conftest import run
+
+from srtod_yolo.data.synth import build_dataset
+
+SUMMARY = re.compile(r"train: (?:\x1b\[[0-9;]*m)*data check: (.*)")
+EXPECTED = "corrupt images 2, bad labels 2, zero-size boxes 1, duplicate rows 1, empty label files 1, missing folders 1"
+
+
+def make_bad_dataset(root):
+    """A tiny one-class set with one of each kind of bad data; returns {kind: file that holds it}."""
+    build_dataset(root, train=10, val=3, seed=5, width=160, height=128, workers=0, video_frames=0)
+    images = sorted((root / "images" / "train").glob("*.jpg"))
+    labels = root / "labels" / "train"
+    data = images[0].read_bytes()
+    images[0].write_bytes(data[: len(data) // 2])  # truncated JPEG
+    images[1].write_text("not an image\n")  # a text file named .jpg
+    rows = {
+        2: "",  # empty label file
+        3: "0 1.5 0.5 0.1 0.1\n",  # outside [0, 1]
+        4: "0 0.5 0.5 0.0 0.1\n0 0.3 0.3 0.1 0.1\n",  # a zero-size box beside a good one
+        5: "0 0.3 0.3 0.1 0.1\n0 0.3 0.3 0.1 0.1\n0 0.6 0.6 0.1 0.1\n",  # a duplicate row
+        6: "7 0.3 0.3 0.1 0.1\n",  # class 7 in a one-class set
+    }
+    for i, text in rows.items():
+        (labels / f"{images[i].stem}.txt").write_text(text)
+    (root / "data.yaml").write_text(
+        f"path: {root}\ntrain: [images/train, images/missing]\nval: images/val\nnames:\n  0: drone\n"
+    )
+    kinds = ("truncated", "not_an_image", "empty", "x_1.5", "zero_size", "duplicate", "class_7")
+    return {kind: images[i] for i, kind in enumerate(kinds)} | {"missing_folder": root / "images" / "missing"}
+
+
+def checked_train_set(root):
+    from ultralytics.cfg import get_cfg
+    from ultralytics.data.utils import check_det_dataset
+
+    from srtod_yolo.yolo.dataset import build_checked_dataset
+
+    data = check_det_dataset(str(root / "data.yaml"))
+    return build_checked_dataset(get_cfg(overrides={"imgsz": 160}), data["train"], 4, data, mode="train")
+
+
+def summary_of(dataset) -> str:
+    return dataset.log_summary().split("data check: ")[1]
+
+
+def test_bad_data_is_skipped_and_counted_the_same_on_a_cached_scan(tmp_path):
+    bad = make_bad_dataset(tmp_path)
+    first = checked_train_set(tmp_path)
+    assert summary_of(first) == EXPECTED
+    assert (tmp_path / "labels" / "train.cache").is_file()
+    second = checked_train_set(tmp_path)  # read from labels.cache
+    assert summary_of(second) == EXPECTED
+    used = {label["im_file"] for label in second.labels}
+    for kind in ("truncated", "not_an_image", "x_1.5", "class_7"):
+        assert str(bad[kind]) not in used, kind
+    assert len(used) == 6
+    by_file = {label["im_file"]: label for label in second.labels}
+    zero = by_file[str(bad["zero_size"])]
+    np.testing.assert_allclose(zero["bboxes"], [[0.3, 0.3, 0.1, 0.1]])  # the good box stays
+    assert len(by_file[str(bad["duplicate"])]["bboxes"]) == 2
+    assert len(by_file[str(bad["empty"])]["bboxes"]) == 0  # kept as a background image
+
+
+def test_a_stock_ultralytics_cache_is_rescanned(tmp_path):
+    from ultralytics.data import YOLODataset
+
+    bad = make_bad_dataset(tmp_path)
+    YOLODataset(img_path=str(tmp_path / "images" / "train"), data={"names": {0: "drone"}}, augment=False)
+    assert (tmp_path / "labels" / "train.cache").is_file()  # stock cache: zero-size box kept, no counts
+    checked = checked_train_set(tmp_path)
+    assert summary_of(checked) == EXPECTED
+    zero = next(label for label in checked.labels if label["im_file"] == str(bad["zero_size"]))
+    assert len(zero["bboxes"]) == 1
+
+
+def test_every_train_folder_missing_is_a_clear_error(tmp_path):
+    make_bad_dataset(tmp_path)
+    (tmp_path / "data.yaml").write_text(
+        f"path: {tmp_path}\ntrain: [images/gone, images/lost]\nval: images/val\nnames:\n  0: drone\n"
+    )
+    with pytest.raises(FileNotFoundError, match=r"image folders not found: .*images/gone, .*images/lost"):
+        checked_train_set(tmp_path)
+
+
+@pytest.mark.slow
+def test_yolo_train_goes_on_past_bad_data_and_reports_it(tmp_path, env):
+    bad = make_bad_dataset(tmp_path / "bad")
+    args = [
+        "yolo",
+        "train",
+        "model=srtod-yolov8n-p2.yaml",
+        f"data={tmp_path / 'bad' / 'data.yaml'}",
+        "epochs=1",
+        "imgsz=160",
+        "batch=4",
+        "workers=0",
+        "plots=False",
+        f"project={tmp_path / 'runs'}",
+        "exist_ok=True",
+    ]
+    for name in ("first", "cached"):
+        proc = run([*args, f"name={name}"], cwd=tmp_path, env=env)
+        out = proc.stdout + proc.stderr
+        assert (tmp_path / "runs" / name / "weights" / "last.pt").is_file(), name
+        for kind, path in bad.items():
+            assert str(path) in out, f"{name} run does not name the {kind} file {path}"
+        assert SUMMARY.findall(out) == [EXPECTED], name
