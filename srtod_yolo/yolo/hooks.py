@@ -45,6 +45,15 @@ PATCHES = (
 EXTRA_ARGS = {
     "save_diff": False,  # predict/track: save the SR-TOD difference map as a heat-map overlay beside each result
     "tiny_metrics": True,  # val: AI-TOD size-binned AP (AP_vt, AP_t, AP_s, AP_m) and AP@0.25
+    # predict/track, sliced (SAHI) inference of high-resolution frames (docs/sliced.md; needs srtod-yolo[sahi]):
+    "slice": False,  # cut each frame into overlapping slices, detect in each, merge back into frame pixels
+    "slice_size": 640,  # side of the square slices, in original-frame pixels (each is letterboxed to imgsz)
+    "slice_overlap": 0.2,  # fraction of slice_size shared by neighbouring slices
+    "slice_full": True,  # also run the whole frame letterboxed to imgsz, for objects larger than a slice
+    "slice_merge": "GREEDYNMM",  # SAHI merge of detections across slices: GREEDYNMM, NMM or NMS (NMS/IOU if conf<0.1)
+    "slice_match_metric": "IOS",  # overlap measure of that merge: IOS (over the smaller box) or IOU
+    "slice_match_threshold": 0.5,  # overlap from which two detections are one object
+    "slice_batch": 16,  # slices per forward pass (0: all of a batch of frames at once)
 }
 
 _lock = threading.RLock()

@@ -10,6 +10,7 @@ from ultralytics.utils import LOGGER, ops
 
 from ..nn import SRTOD
 from ..viz import difference_overlay, side_by_side
+from .sliced import SlicedPredictionMixin
 
 __all__ = ("SRTODPredictor", "srtod_layers_of")
 
@@ -22,12 +23,15 @@ def srtod_layers_of(model) -> list[SRTOD]:
     return [m for m in module.modules() if isinstance(m, SRTOD)]
 
 
-class SRTODPredictor(DetectionPredictor):
+class SRTODPredictor(SlicedPredictionMixin, DetectionPredictor):
     """`DetectionPredictor` that, with `save_diff=True`, saves each result beside its SR-TOD difference map.
 
     The saved image or video frame is the annotated prediction on the left and, on the right, the difference map
     of the first SR-TOD layer as a heat map over the frame with the thresholded mask outlined. Each `Results`
     object also gets a `difference` attribute: the map (H, W) at the original frame's size.
+
+    With `slice=True` frames are cut into overlapping slices and merged back (see `srtod_yolo.yolo.sliced`); the
+    difference map is then stitched from the slices' maps.
 
     Example:
         >>> from ultralytics import YOLO
@@ -50,6 +54,8 @@ class SRTODPredictor(DetectionPredictor):
     def postprocess(self, preds, img, orig_imgs, **kwargs):
         """Attach each image's difference map, at the original frame's size, to its `Results`."""
         results = super().postprocess(preds, img, orig_imgs, **kwargs)
+        if self.sliced:
+            return results  # the sliced path stitched each frame's map from its slices already
         maps = self.srtod_layers[0].last if getattr(self, "srtod_layers", None) else {}
         difference = maps.get("difference")
         if difference is not None:
