@@ -1,9 +1,10 @@
 """The Halmstad drone-detection dataset (mp4 clips + per-frame CSV labels) to YOLO frames.
 
-Layout of the sources: videos in `Data/Video_IR/*.mp4` and `Data/Video_V/*.mp4`
-(github.com/DroneDetectionThesis/Drone-detection-dataset), labels in `output_IR/*_LABELS.csv` and
-`output_V/*_LABELS.csv` (github.com/NickStassen/Drone-detection-dataset), rows `frame,label,x,y,width,height`
-with a 0-based frame index and the box in pixels from its top-left corner.
+Sources: videos in `Data/Video_IR/*.mp4` and `Data/Video_V/*.mp4` (github.com/DroneDetectionThesis/
+Drone-detection-dataset), labels in `output_IR/*_LABELS.csv` and `output_V/*_LABELS.csv`
+(github.com/NickStassen/Drone-detection-dataset), rows `frame,label,x,y,width,height` with a 0-based frame
+index and the box in pixels from its top-left corner. Frames are decoded with OpenCV in order from 0 and saved
+as lossless PNG at native size; boxes are clipped to the frame and normalised to 6 decimals.
 """
 
 from __future__ import annotations
@@ -11,63 +12,92 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
+from collections.abc import Collection
 from pathlib import Path
 
 import cv2
 
-from .common import YoloSplitWriter, write_data_yaml
+from .common import YoloSplitWriter, require, write_data_yaml
 
-__all__ = ("HALMSTAD_CLASSES", "convert_halmstad", "read_label_csv", "split_of_clip")
+__all__ = ("HALMSTAD_CLASSES", "convert_halmstad", "locate_halmstad", "read_label_csv", "split_of_clip")
 
 HALMSTAD_CLASSES = {"DRONE": 0, "BIRD": 1, "AIRPLANE": 2, "HELICOPTER": 3}
-CLIP = re.compile(r"^(IR|V)_([A-Z]+)_(\d+)$")
+CLIP = re.compile(r"^(IR|V)_([A-Z]+)_(\d+)$")  # e.g. IR_DRONE_025
 
 
 def read_label_csv(path: str | Path) -> dict[int, list[tuple[str, float, float, float, float]]]:
-    """Per-frame boxes of one clip: {frame: [(label, x, y, w, h), ...]}."""
+    """Per-frame boxes of one clip: {frame: [(LABEL, x, y, width, height), ...]}, pixels from the top-left."""
+    path = require(path, "Halmstad label file")
     frames = defaultdict(list)
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:
         for n, row in enumerate(csv.DictReader(f), 2):
             try:
-                frames[int(row["frame"])].append(
-                    (row["label"].strip().upper(), *(float(row[k]) for k in ("x", "y", "width", "height")))
-                )
-            except (KeyError, ValueError) as e:
+                box = tuple(float(row[k]) for k in ("x", "y", "width", "height"))
+                frames[int(row["frame"])].append((row["label"].strip().upper(), *box))
+            except (KeyError, TypeError, ValueError) as e:
                 raise ValueError(f"{path}:{n}: expected frame,label,x,y,width,height, got {row}") from e
-    return frames
+    return dict(frames)
 
 
 def split_of_clip(index_in_group: int, val_every: int = 4) -> str:
-    """Clips, not frames, go to one split: every `val_every`-th clip of a (sensor, class) group is 'val'."""
+    """Clips, not frames, go to one split: clip 2, 6, 10, ... (0-based) of each (sensor, class) group is 'val'."""
     return "val" if val_every and index_in_group % val_every == val_every // 2 else "train"
 
 
+def locate_halmstad(raw: str | Path) -> tuple[Path, Path]:
+    """Find the video folder (holding `Video_IR/`, `Video_V/`) and the label folder (`output_IR/`, `output_V/`).
+
+    Accepts a folder holding both repositories' trees directly, or their unzipped GitHub archives side by side
+    (`Drone-detection-dataset-<commit>/` each).
+
+    Returns:
+        (tuple[Path, Path]): (videos, labels).
+    """
+    raw = require(raw, "Halmstad folder")
+    candidates = [raw, *sorted(p for p in raw.iterdir() if p.is_dir())]
+    videos = next((c / "Data" for c in candidates if any((c / "Data").glob("Video_*/*.mp4"))), None)
+    labels = next((c for c in candidates if any(c.glob("output_*/*_LABELS.csv"))), None)
+    if videos is None or labels is None:
+        missing = "Data/Video_IR/*.mp4 or Data/Video_V/*.mp4" if videos is None else "output_IR/*_LABELS.csv"
+        raise FileNotFoundError(f"Halmstad: no {missing} in '{raw}' or the folders in it")
+    return videos, labels
+
+
 def convert_halmstad(
-    videos: str | Path, labels: str | Path, out: str | Path, stride: int = 10, val_every: int = 4, clips: list[str] | None = None
+    videos: str | Path,
+    labels: str | Path,
+    out: str | Path,
+    stride: int = 10,
+    val_every: int = 4,
+    clips: list[str] | None = None,
+    frames: dict[str, Collection[int]] | None = None,
 ) -> dict:
     """Decode every `stride`-th frame of each labelled clip into YOLO images (PNG, native size) and labels.
 
     Args:
         videos (str | Path): Folder holding `Video_IR/` and `Video_V/` (the source repository's `Data/`).
         labels (str | Path): Folder holding `output_IR/` and `output_V/` (the label fork's root).
-        out (str | Path): YOLO dataset root to write.
-        stride (int): Keep frames 0, stride, 2*stride, ... (30 fps clips: 10 keeps 3 frames a second).
-        val_every (int): Every `val_every`-th clip of each (sensor, class) group goes to 'val' (0: all train).
-        clips (list[str] | None): Only these clip names (e.g. ['IR_DRONE_001']); None: every clip found.
+        out (str | Path): YOLO dataset root to write (with its `data.yaml`).
+        stride (int): Keep frames 0, stride, 2*stride, ... (the clips run at 30 fps: 10 keeps 3 frames a second).
+        val_every (int): Every `val_every`-th clip of each (sensor, class) group goes to 'val' (0: all to train).
+        clips (list[str] | None): Only these clips (e.g. ['IR_DRONE_001']); None: every clip found.
+        frames (dict[str, Collection[int]] | None): Only these 0-based frames of these clips, in place of
+            `stride` (e.g. to rebuild a chosen subset); clips not named are left out.
 
     Returns:
-        (dict): Per-split summaries, plus the clips of each split.
+        (dict): Per-split summaries ('train', 'val'), each with the clips it holds.
     """
     if stride < 1:
         raise ValueError(f"stride must be >= 1, got {stride}")
     videos, labels = Path(videos), Path(labels)
     found = sorted(videos.glob("Video_*/*.mp4"))
     if not found:
-        raise FileNotFoundError(f"Halmstad: no clips in '{videos}/Video_IR' or '{videos}/Video_V'")
+        raise FileNotFoundError(f"Halmstad: no clips in '{videos / 'Video_IR'}' or '{videos / 'Video_V'}'")
     groups = defaultdict(list)
     for video in found:
         m = CLIP.match(video.stem)
-        if m and (clips is None or video.stem in clips):
+        wanted = (clips is None or video.stem in clips) and (frames is None or video.stem in frames)
+        if m and wanted:
             groups[(m[1], m[2])].append((int(m[3]), video))
     writers = {s: YoloSplitWriter(out, s, "copy") for s in ("train", "val")}
     clip_splits = {"train": [], "val": []}
@@ -78,15 +108,21 @@ def convert_halmstad(
             if not csv_path.is_file():
                 writers[split].skipped["clip without label file"] += 1
                 continue
-            _convert_clip(video, read_label_csv(csv_path), writers[split], stride)
+            keep = set(frames[video.stem]) if frames is not None else None
+            _convert_clip(video, read_label_csv(csv_path), writers[split], stride, keep)
             clip_splits[split].append(video.stem)
     splits = {s: f"images/{s}" for s in ("train", "val") if clip_splits[s]}
+    if "val" not in splits and "train" in splits:
+        splits["val"] = splits["train"]  # ultralytics needs a 'val' entry; with val_every=0 it reuses train
     names = {i: n.lower() for n, i in HALMSTAD_CLASSES.items()}
-    write_data_yaml(out, names, splits, "Halmstad drone-detection dataset (CC0), converted by srtod-yolo; split by clip")
+    write_data_yaml(
+        out, names, splits, "Halmstad drone-detection dataset (CC0), converted by srtod-yolo; split by clip"
+    )
     return {s: {**writers[s].summary(), "clips": clip_splits[s]} for s in ("train", "val")}
 
 
-def _convert_clip(video: Path, frames: dict, writer: YoloSplitWriter, stride: int) -> None:
+def _convert_clip(video: Path, frames: dict, writer: YoloSplitWriter, stride: int, keep: set | None) -> None:
+    """Write every `stride`-th frame (or those in `keep`) of one clip and its labels; count what is left out."""
     cap = cv2.VideoCapture(str(video))
     if not cap.isOpened():
         raise OSError(f"OpenCV cannot open the clip '{video}'")
@@ -96,20 +132,20 @@ def _convert_clip(video: Path, frames: dict, writer: YoloSplitWriter, stride: in
             ok, image = cap.read()
             if not ok:
                 break
-            if index % stride == 0:
+            if (index in keep) if keep is not None else index % stride == 0:
                 stem = f"{video.stem}_{index:05d}"
-                h, w = image.shape[:2]
+                height, width = image.shape[:2]
                 if not cv2.imwrite(str(writer.images_dir / f"{stem}.png"), image):
-                    raise OSError(f"could not write frame {index} of '{video}'")
+                    raise OSError(f"could not write frame {index} of '{video}' to '{writer.images_dir}'")
                 rows = frames.get(index, [])
-                unknown = [r[0] for r in rows if r[0] not in HALMSTAD_CLASSES]
-                if unknown:
-                    writer.skipped[f"unknown labels {sorted(set(unknown))}"] += len(unknown)
-                rows = [r for r in rows if r[0] in HALMSTAD_CLASSES]
-                writer.write(stem, w, h, [(x, y, x + bw, y + bh) for _, x, y, bw, bh in rows], [HALMSTAD_CLASSES[r[0]] for r in rows])
+                known = [r for r in rows if r[0] in HALMSTAD_CLASSES]
+                for label in sorted({r[0] for r in rows} - set(HALMSTAD_CLASSES)):
+                    writer.skipped[f"unknown label {label}"] += sum(r[0] == label for r in rows)
+                boxes = [(x, y, x + w, y + h) for _, x, y, w, h in known]
+                writer.write(stem, width, height, boxes, [HALMSTAD_CLASSES[r[0]] for r in known])
             index += 1
     finally:
         cap.release()
-    labelled = max(frames) + 1 if frames else 0
-    if labelled > index:
-        writer.skipped[f"labels past the last frame of {video.stem}"] += labelled - index
+    past_end = sum(1 for f in frames if f >= index)
+    if past_end:
+        writer.skipped["labelled frames past the end of the clip"] += past_end
