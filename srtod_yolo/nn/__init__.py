@@ -2,7 +2,7 @@
 
 from .dgfe import DGFE, RESIZE_MODES, resize_mask
 from .difference import DIFFERENCE_KINDS, difference_map, high_pass
-from .reconstruction import ReconstructionHead, ShuffleReconstructionHead, default_widths
+from .reconstruction import HalfReconstructionHead, ReconstructionHead, ShuffleReconstructionHead, default_widths
 from .srtod import HEADS, SRTOD, SRTOD_DEFAULTS
 from .threshold import THRESHOLD_MODES, ThresholdGate
 
@@ -10,6 +10,7 @@ __all__ = (
     "DGFE",
     "DIFFERENCE_KINDS",
     "HEADS",
+    "HalfReconstructionHead",
     "RESIZE_MODES",
     "SRTOD",
     "SRTOD_DEFAULTS",

@@ -7,17 +7,17 @@ from torch import nn
 
 from .dgfe import DGFE, RESIZE_MODES
 from .difference import DIFFERENCE_KINDS, difference_map
-from .reconstruction import ReconstructionHead, ShuffleReconstructionHead
+from .reconstruction import HalfReconstructionHead, ReconstructionHead, ShuffleReconstructionHead
 from .threshold import ThresholdGate
 
 __all__ = ("HEADS", "SRTOD", "SRTOD_DEFAULTS")
 
-HEADS = {"convt": ReconstructionHead, "shuffle": ShuffleReconstructionHead}
+HEADS = {"convt": ReconstructionHead, "half": HalfReconstructionHead, "shuffle": ShuffleReconstructionHead}
 
 # Every SR-TOD setting a model YAML's `srtod:` section may hold, with its default.
 SRTOD_DEFAULTS = {
     "rec_weight": 1.0,  # lambda in L = L_det + lambda * MSE(I_r, I_o); 1.0 in the official code
-    "head": "convt",  # 'convt': the paper's head; 'shuffle': all work at P2 resolution (fast)
+    "head": "convt",  # 'convt': the paper's head; 'half': its first up block + shuffle x2; 'shuffle': all at P2
     "widths": None,  # up-block widths; None: scaled to the model (C/2, C/4); [128, 64]: official
     "difference": "pixel",  # 'pixel' (paper) or 'highfreq' (FFT high-pass, paper Sec. 4.4)
     "cutoff": 1 / 32,  # high-pass cutoff, cycles per pixel (difference='highfreq')
@@ -40,9 +40,12 @@ class SRTOD(nn.Module):
     reconstruction (with its graph); with `keep_maps = True` the full-resolution reconstruction, difference map
     and mask (detached); otherwise in eval mode only P2 (so a validation loss can rebuild the image).
 
-    In eval mode, with the 'shuffle' head, 'nearest' resize and 'pixel' difference, only the pixels the
-    nearest resize keeps (one per 4x4 block) are rebuilt and compared: the mask, and so the output, is
-    identical to the full computation at a fraction of the cost.
+    In eval mode, with 'nearest' resize and 'pixel' difference, only the pixels the nearest resize keeps (one
+    per 4x4 block) are rebuilt and compared (`head.phase()`): the mask, and so the output, equals the full
+    computation (up to float rounding) at a fraction of the cost. The 'shuffle' head then does all its work at
+    P2 resolution; the 'convt' head still runs its up blocks in full (their receptive field covers every pixel),
+    but its full-resolution output convolution shrinks 16x and its transposed convolutions run as convolution +
+    pixel shuffle. `layer.sparse_inference = False` switches the shortcut off (to measure or check it).
 
     Args:
         c1 (int): Channels of P2.
@@ -94,6 +97,7 @@ class SRTOD(nn.Module):
         self.dgfe = DGFE(c1, reduction, resize, self.stride) if dgfe else None
         self.image: torch.Tensor | None = None  # the network input, handed over by the model before a forward pass
         self.keep_maps = False  # set by visualisation: keep the full-resolution maps of the last pass
+        self.sparse_inference = True  # eval: rebuild only the pixels the mask samples (exact); False: full maps
         self.last: dict[str, torch.Tensor] = {}
 
     @property
@@ -146,7 +150,13 @@ class SRTOD(nn.Module):
     @property
     def samples_sparsely(self) -> bool:
         """Whether inference can rebuild only the pixels the nearest-resized mask keeps (an exact shortcut)."""
-        return self.head_kind == "shuffle" and self.difference == "pixel" and self.use_dgfe and self.resize == "nearest"
+        return (
+            getattr(self, "sparse_inference", True)  # checkpoints pickled before the switch existed lack it
+            and hasattr(self.reconstruction_head, "phase")
+            and self.difference == "pixel"
+            and self.use_dgfe
+            and self.resize == "nearest"
+        )
 
     def reconstruction_loss(self, image: torch.Tensor) -> torch.Tensor:
         """MSE(I_r, I_o) of the last forward pass, in float32; rebuilds I_r from the kept P2 in eval mode."""

@@ -1,7 +1,8 @@
+import pytest
 import torch
 from torch import nn
 
-from srtod_yolo.nn import ReconstructionHead, ShuffleReconstructionHead, default_widths
+from srtod_yolo.nn import HalfReconstructionHead, ReconstructionHead, ShuffleReconstructionHead, default_widths
 
 
 def _nearest_upsampling_block(block: nn.Sequential, channels: int) -> None:
@@ -66,3 +67,47 @@ def test_shuffle_phase_rebuilds_exactly_the_sampled_pixels():
     full = head(p2)
     for dy, dx in [(0, 0), (1, 3), (3, 2)]:
         assert torch.allclose(head.phase(p2, dy, dx), full[..., dy::4, dx::4], atol=1e-6)
+
+
+def test_paper_head_phase_rebuilds_exactly_the_sampled_pixels():
+    torch.manual_seed(0)
+    head = ReconstructionHead(24, widths=(12, 6)).eval()
+    p2 = torch.randn(2, 24, 9, 11)
+    full = head(p2)
+    for dy, dx in [(0, 0), (1, 3), (3, 2), (2, 0)]:
+        sampled = head.phase(p2, dy, dx)
+        assert sampled.shape == (2, 3, 9, 11)
+        assert torch.allclose(sampled, full[..., dy::4, dx::4], atol=1e-6)
+
+
+def test_paper_head_phase_at_odd_sizes_matches_the_cropped_image():
+    head = ReconstructionHead(32).eval()
+    p2 = torch.randn(1, 32, 41, 37)  # a 161 x 145 image
+    full = head(p2, size=(161, 145))
+    assert torch.allclose(head.phase(p2), full[..., ::4, ::4], atol=1e-6)
+
+
+def test_phase_offsets_outside_the_block_are_rejected():
+    with pytest.raises(ValueError, match="phase offsets"):
+        ReconstructionHead(8).phase(torch.rand(1, 8, 4, 4), 4, 0)
+
+
+def test_half_head_rebuilds_odd_sizes_and_its_phase_is_exact():
+    torch.manual_seed(0)
+    head = HalfReconstructionHead(24, widths=(12, 6)).eval()
+    assert head(torch.rand(2, 24, 41, 37), size=(161, 145)).shape == (2, 3, 161, 145)
+    p2 = torch.randn(2, 24, 9, 11)
+    full = head(p2)
+    assert full.shape == (2, 3, 36, 44) and full.min() >= 0 and full.max() <= 1
+    for dy, dx in [(0, 0), (1, 3), (3, 2), (2, 1)]:
+        assert torch.allclose(head.phase(p2, dy, dx), full[..., dy::4, dx::4], atol=1e-6)
+
+
+def test_half_head_runs_nothing_at_full_resolution():
+    head = HalfReconstructionHead(32)
+    seen = []
+    for m in head.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            m.register_forward_hook(lambda mod, args, out: seen.append(out.shape[-1]))
+    head(torch.rand(1, 32, 10, 10))
+    assert max(seen) == 20  # half of the 40-px image; only the pixel shuffle reaches 40

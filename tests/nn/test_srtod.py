@@ -6,7 +6,7 @@ import torch
 from srtod_yolo.nn import SRTOD
 
 
-@pytest.mark.parametrize("head", ["convt", "shuffle"])
+@pytest.mark.parametrize("head", ["convt", "half", "shuffle"])
 @pytest.mark.parametrize("size", [(64, 64), (161, 145)])
 def test_srtod_keeps_p2_shape_at_any_size(head, size):
     layer = SRTOD(32, head=head)
@@ -18,10 +18,11 @@ def test_srtod_keeps_p2_shape_at_any_size(head, size):
     assert layer.eval()(p2, torch.rand(2, 3, h, w)).shape == p2.shape
 
 
+@pytest.mark.parametrize("head", ["convt", "half", "shuffle"])
 @pytest.mark.parametrize("size", [(64, 64), (161, 145)])
-def test_sparse_inference_equals_the_full_computation(size):
+def test_sparse_inference_equals_the_full_computation(head, size):
     torch.manual_seed(0)
-    layer = SRTOD(32, head="shuffle", threshold=0.3, threshold_mode="fixed").eval()
+    layer = SRTOD(32, head=head, threshold=0.3, threshold_mode="fixed").eval()
     h, w = size
     p2, image = torch.randn(1, 32, -(-h // 4), -(-w // 4)), torch.rand(1, 3, h, w)
     assert layer.samples_sparsely
@@ -30,6 +31,14 @@ def test_sparse_inference_equals_the_full_computation(size):
     full = layer(p2, image)
     assert 0 < layer.last["mask"].mean() < 1  # the gate is neither all open nor all shut here
     assert torch.equal(fast, full)
+
+
+def test_sparse_inference_can_be_switched_off_and_survives_pickling():
+    layer = SRTOD(16).eval()
+    layer.sparse_inference = False
+    assert not layer.samples_sparsely
+    assert not pickle.loads(pickle.dumps(layer)).samples_sparsely
+    assert SRTOD(16, resize="maxpool").eval().samples_sparsely is False  # maxpool reads every pixel of a block
 
 
 def test_reconstruction_head_alone_leaves_p2_unchanged():
