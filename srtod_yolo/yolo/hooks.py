@@ -196,6 +196,7 @@ def _install() -> None:
             srtod_nn.SRTOD,
             srtod_nn.ReconstructionHead,
             srtod_nn.ShuffleReconstructionHead,
+            srtod_nn.HalfReconstructionHead,
             srtod_nn.reconstruction.UpBlock,
             srtod_nn.ThresholdGate,
             srtod_nn.DGFE,
