@@ -1,6 +1,7 @@
 """The `srtod` command: what the stock `yolo` command lacks, in the same `key=value` grammar.
 
 srtod synth out=datasets/droneswarms-synth train=1000 val=200 seed=0
+srtod convert dataset=visdrone raw=downloads/visdrone out=datasets/visdrone2019
 srtod demo
 srtod info
 """
@@ -18,6 +19,8 @@ USAGE = """usage: srtod COMMAND [key=value ...]
 
 commands:
   synth   build the synthetic anti-UAV set   out=DIR train=1000 val=200 seed=0 width=640 height=512 video=150 workers=
+  convert real dataset to YOLO format   dataset=droneswarms|aitod|visdrone|halmstad raw=DIR out=DIR mode=link
+          (link, copy or move the images; halmstad also takes stride=10 val_every=4)
   demo    train a small SR-TOD model on CPU, predict on a drone video, save the difference map   out=demo epochs=6
   info    versions, hooks, shipped model and dataset YAMLs
 
@@ -64,6 +67,29 @@ def _synth(tokens: list[str]) -> None:
     )
 
 
+def _convert(tokens: list[str]) -> None:
+    from .data.convert import CONVERTERS, convert_dataset, format_summary
+
+    a = parse_args(
+        tokens, {"dataset": None, "raw": None, "out": None, "mode": "link", "stride": None, "val_every": None}
+    )
+    missing = [k for k in ("dataset", "raw", "out") if a[k] is None]
+    if missing:
+        raise SystemExit(f"srtod convert: {', '.join(missing)} missing; e.g. dataset=visdrone raw=DIR out=DIR")
+    if a["dataset"] not in CONVERTERS:
+        raise SystemExit(f"srtod convert: unknown dataset '{a['dataset']}'; valid: {', '.join(CONVERTERS)}")
+    extra = {k: a[k] for k in ("stride", "val_every") if a[k] is not None}
+    if extra and a["dataset"] != "halmstad":
+        raise SystemExit(f"srtod convert: {' and '.join(f'{k}=' for k in extra)} only work with dataset=halmstad")
+    try:
+        summaries = convert_dataset(a["dataset"], str(a["raw"]), str(a["out"]), mode=a["mode"], **extra)
+    except (OSError, ValueError) as e:  # missing folders, unreadable files, bad rows: the message names them
+        raise SystemExit(f"srtod convert: {e}") from e
+    print(f"converted {a['dataset']} from {a['raw']} to {a['out']} (data.yaml written there):")
+    for line in format_summary(summaries):
+        print(f"  {line}")
+
+
 def _demo(tokens: list[str]) -> None:
     from .demo import run_demo
 
@@ -86,7 +112,12 @@ def _info(tokens: list[str]) -> None:
         print(f"{folder.name}: {', '.join(sorted(p.name for p in folder.glob('*.yaml')))}")
 
 
-COMMANDS: dict[str, Callable[[list[str]], None]] = {"synth": _synth, "demo": _demo, "info": _info}
+COMMANDS: dict[str, Callable[[list[str]], None]] = {
+    "synth": _synth,
+    "convert": _convert,
+    "demo": _demo,
+    "info": _info,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ import cv2
 
 from .common import YoloSplitWriter, require, write_data_yaml
 
-__all__ = ("HALMSTAD_CLASSES", "convert_halmstad", "locate_halmstad", "read_label_csv", "split_of_clip")
+__all__ = ("HALMSTAD_CLASSES", "convert_halmstad", "has_clips", "locate_halmstad", "read_label_csv", "split_of_clip")
 
 HALMSTAD_CLASSES = {"DRONE": 0, "BIRD": 1, "AIRPLANE": 2, "HELICOPTER": 3}
 CLIP = re.compile(r"^(IR|V)_([A-Z]+)_(\d+)$")  # e.g. IR_DRONE_025
@@ -44,6 +44,15 @@ def split_of_clip(index_in_group: int, val_every: int = 4) -> str:
     return "val" if val_every and index_in_group % val_every == val_every // 2 else "train"
 
 
+def has_clips(folder: str | Path) -> bool:
+    """Whether `folder` holds `Video_IR/*.mp4` or `Video_V/*.mp4` that are clips, not Git LFS pointer files."""
+    for clip in Path(folder).glob("Video_*/*.mp4"):
+        with open(clip, "rb") as f:
+            if not f.read(64).startswith(b"version https://git-lfs"):
+                return True
+    return False
+
+
 def locate_halmstad(raw: str | Path) -> tuple[Path, Path]:
     """Find the video folder (holding `Video_IR/`, `Video_V/`) and the label folder (`output_IR/`, `output_V/`).
 
@@ -55,7 +64,7 @@ def locate_halmstad(raw: str | Path) -> tuple[Path, Path]:
     """
     raw = require(raw, "Halmstad folder")
     candidates = [raw, *sorted(p for p in raw.iterdir() if p.is_dir())]
-    videos = next((c / "Data" for c in candidates if any((c / "Data").glob("Video_*/*.mp4"))), None)
+    videos = next((c / "Data" for c in candidates if has_clips(c / "Data")), None)
     labels = next((c for c in candidates if any(c.glob("output_*/*_LABELS.csv"))), None)
     if videos is None or labels is None:
         missing = "Data/Video_IR/*.mp4 or Data/Video_V/*.mp4" if videos is None else "output_IR/*_LABELS.csv"

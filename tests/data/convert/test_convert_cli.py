@@ -1,0 +1,60 @@
+"""`srtod convert`: the converters from the command line, with the per-split summary of what was skipped and why."""
+
+from pathlib import Path
+
+import pytest
+from conftest import run
+from test_convert_halmstad import CLIPS, write_clip
+
+from srtod_yolo.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def test_srtod_convert_visdrone_prints_the_summary(tmp_path, env):
+    out = run(
+        ["srtod", "convert", "dataset=visdrone", f"raw={FIXTURES / 'visdrone'}", f"out={tmp_path / 'vd'}", "mode=copy"],
+        cwd=tmp_path,
+        env=env,
+    ).stdout
+    assert out.splitlines()[1:] == [
+        "  train: 2 images, 3 boxes, 3 ignore regions; skipped: 1 image without annotation file, 1 unknown category 12",
+        "  val: 1 images, 1 boxes, 0 ignore regions; skipped: nothing",
+    ]
+    assert (tmp_path / "vd" / "data.yaml").is_file()
+    assert not (tmp_path / "vd" / "images" / "val" / "0000001_02999_d_0000005.jpg").is_symlink()  # mode=copy
+
+
+def test_srtod_convert_droneswarms_and_aitod(tmp_path, capsys):
+    assert main(["convert", "dataset=droneswarms", f"raw={FIXTURES / 'droneswarms'}", f"out={tmp_path / 'ds'}"]) == 0
+    out = capsys.readouterr().out
+    assert "train: 2 images, 2 boxes, 1 ignore regions; skipped: 1 flagged ignore, 1 image file missing" in out
+    assert main(["convert", "dataset=aitod", f"raw={FIXTURES / 'aitod'}", f"out={tmp_path / 'ai'}"]) == 0
+    assert "test: 1 images, 0 boxes" in capsys.readouterr().out
+
+
+def test_srtod_convert_halmstad_takes_stride_and_val_every(tmp_path, capsys):
+    raw = tmp_path / "raw"
+    for name, (frames, width, height) in CLIPS.items():
+        write_clip(raw / "Data" / f"{name}.mp4", frames, width, height)
+    for csv in (FIXTURES / "halmstad").rglob("*.csv"):
+        (raw / csv.parent.name).mkdir(exist_ok=True)
+        (raw / csv.parent.name / csv.name).write_bytes(csv.read_bytes())
+    main(["convert", "dataset=halmstad", f"raw={raw}", f"out={tmp_path / 'h'}", "stride=1", "val_every=0"])
+    out = capsys.readouterr().out
+    assert "train: 11 images, 11 boxes" in out and "1 clip without label file" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["dataset=visdrone", "raw=/no/such/dir", "out=x"], "srtod convert: VisDrone folder not found: '/no/such/dir'"),
+        (["dataset=coco", "raw=a", "out=b"], "unknown dataset 'coco'; valid: droneswarms, aitod, visdrone, halmstad"),
+        (["dataset=visdrone"], "raw, out missing"),
+        (["dataset=aitod", "raw=a", "out=b", "stride=5"], "stride= only work with dataset=halmstad"),
+        (["dataset=aitod", "raw=a", "size=5"], "unknown argument 'size'"),
+    ],
+)
+def test_srtod_convert_refuses_bad_arguments_with_a_clear_message(args, message):
+    with pytest.raises(SystemExit, match=message.replace("(", r"\(").replace(")", r"\)")):
+        main(["convert", *args])
