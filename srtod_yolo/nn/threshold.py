@@ -81,8 +81,8 @@ class ThresholdGate(nn.Module):
         if self.mode == "sign":
             return (torch.sign(difference - t) + 1) * 0.5
         hard = (difference > t).to(difference.dtype)
-        if self.mode == "fixed" or not torch.is_grad_enabled():
-            return hard
+        if self.mode == "fixed" or not torch.is_grad_enabled() or torch.jit.is_tracing():
+            return hard  # the surrogate only carries a gradient; an exported graph needs none of it
         # D is detached: the surrogate teaches t where to cut, it does not reshape the reconstruction (which,
         # as in the official code, learns from the MSE loss alone).
         soft = torch.sigmoid((difference.detach() - t) / self.temperature)

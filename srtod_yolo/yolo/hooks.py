@@ -10,8 +10,12 @@ model and dataset YAMLs by a glob inside the ultralytics package, and the `yolo`
 3. `YOLO.task_map`: detection uses srtod-yolo's model builder, trainer, validator and predictor, which behave
    as the stock ones on models without SR-TOD layers, plus tiny-object metrics;
 4. `DEFAULT_CFG`: the extra `key=value` arguments of `EXTRA_ARGS`, so `yolo predict save_diff=True` parses;
-5. the default callbacks: a clear error for TensorRT export where TensorRT is missing;
-6. `torch.serialization.add_safe_globals`: SR-TOD checkpoints load under `ULTRALYTICS_SAFE_LOAD=1`.
+5. the default callbacks: SR-TOD export settings and metadata (`srtod_yolo.yolo.export.prepare_export`);
+6. `torch.serialization.add_safe_globals`: SR-TOD checkpoints load under `ULTRALYTICS_SAFE_LOAD=1`;
+7. `Exporter.__call__`: a clear error, before ultralytics picks a device, where the format's backend (TensorRT) is
+   missing;
+8. `ultralytics.utils.export.engine.torch2onnx`: `yolo export srtod_output=difference|mask` names the SR-TOD map
+   `output1` with dynamic axes, and fixed output axes stay fixed (`srtod_yolo.yolo.export.torch2onnx`).
 
 A `.pth` file installed with the package calls `install()` when ultralytics is first imported (see
 `srtod_yolo._autoload`); `SRTOD_YOLO_HOOKS=0` switches all of it off. The patches were written for the
@@ -40,11 +44,14 @@ PATCHES = (
     "ultralytics.models.yolo.model.YOLO.task_map",
     "ultralytics.utils.DEFAULT_CFG (keys of EXTRA_ARGS)",
     "ultralytics.utils.callbacks.base.default_callbacks['on_export_start']",
+    "ultralytics.engine.exporter.Exporter.__call__",
+    "ultralytics.utils.export.engine.torch2onnx",
 )
 # Arguments srtod-yolo adds to the `yolo` grammar, with their defaults.
 EXTRA_ARGS = {
     "save_diff": False,  # predict/track: save the SR-TOD difference map as a heat-map overlay beside each result
     "tiny_metrics": True,  # val: AI-TOD size-binned AP (AP_vt, AP_t, AP_s, AP_m) and AP@0.25
+    "srtod_output": "none",  # export (onnx/engine): none | difference | mask, the SR-TOD map as a 2nd output 'output1'
     # predict/track, sliced (SAHI) inference of high-resolution frames (docs/sliced.md; needs srtod-yolo[sahi]):
     "slice": False,  # cut each frame into overlapping slices, detect in each, merge back into frame pixels
     "slice_size": 640,  # side of the square slices, in original-frame pixels (each is letterboxed to imgsz)
@@ -124,14 +131,16 @@ def _install() -> None:
     import torch
     import ultralytics.data.utils as data_utils
     import ultralytics.utils as ul_utils
+    from ultralytics.engine.exporter import Exporter
     from ultralytics.models.yolo.model import YOLO
     from ultralytics.nn import tasks
     from ultralytics.utils import checks
     from ultralytics.utils.callbacks import base as callbacks_base
+    from ultralytics.utils.export import engine as export_engine
 
     from .. import nn as srtod_nn
+    from . import export as srtod_export
     from . import model as srtod_model
-    from .export import check_export_backend
     from .predict import SRTODPredictor
     from .train import SRTODTrainer
     from .val import TinyObjectValidator
@@ -141,6 +150,7 @@ def _install() -> None:
     _require(data_utils, "check_file", "check_det_dataset")
     _require(ul_utils, "DEFAULT_CFG_DICT", "DEFAULT_CFG")
     _require(callbacks_base, "default_callbacks")
+    _require(export_engine, "torch2onnx")
     if not isinstance(getattr(YOLO, "task_map", None), property):
         raise RuntimeError(f"srtod-yolo hooks: YOLO.task_map is no longer a property; set {SWITCH}=0")
 
@@ -185,8 +195,8 @@ def _install() -> None:
         ul_utils.DEFAULT_CFG_DICT.setdefault(key, value)
         setattr(ul_utils.DEFAULT_CFG, key, ul_utils.DEFAULT_CFG_DICT[key])
 
-    # 5. Export: say clearly when TensorRT is missing.
-    callbacks_base.default_callbacks.setdefault("on_export_start", []).append(check_export_backend)
+    # 5. Export: SR-TOD settings, the optional map output and metadata.
+    callbacks_base.default_callbacks.setdefault("on_export_start", []).append(srtod_export.prepare_export)
 
     # 6. Safe loading.
     torch.serialization.add_safe_globals(
@@ -202,6 +212,25 @@ def _install() -> None:
             srtod_nn.DGFE,
         ]
     )
+
+    # 7. Export: say clearly when TensorRT is missing, before ultralytics switches to device 0 or pip.
+    stock_export = Exporter.__call__
+
+    def export(self, *args, **kwargs):
+        srtod_export.check_export_backend(self)
+        return stock_export(self, *args, **kwargs)
+
+    export.__wrapped__ = stock_export
+    Exporter.__call__ = export
+
+    # 8. ONNX tracing: SR-TOD's optional second output and fixed output axes.
+    stock_torch2onnx = export_engine.torch2onnx
+
+    def torch2onnx(*args, **kwargs):
+        return srtod_export.torch2onnx(stock_torch2onnx, *args, **kwargs)
+
+    torch2onnx.__wrapped__ = stock_torch2onnx
+    export_engine.torch2onnx = torch2onnx
 
 
 def _with_srtod_arguments(d: dict, ch: int) -> dict:

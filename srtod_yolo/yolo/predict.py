@@ -8,6 +8,7 @@ import torch
 from ultralytics.models.yolo.detect import DetectionPredictor
 from ultralytics.utils import LOGGER, ops
 
+from ..export.onnx_model import srtod_output_kind, srtod_threshold
 from ..nn import SRTOD
 from ..viz import difference_overlay, side_by_side
 from .sliced import SlicedPredictionMixin
@@ -42,11 +43,15 @@ class SRTODPredictor(SlicedPredictionMixin, DetectionPredictor):
         """Load the model; with save_diff, ask its SR-TOD layers to keep their full-resolution maps."""
         super().setup_model(model, verbose=verbose)
         self.srtod_layers = srtod_layers_of(self.model)
+        # A model exported with `srtod_output=difference|mask` (ONNX, TensorRT) returns that map as its output1.
+        meta = getattr(self.model, "metadata", None) or {}
+        self.exported_map = "none" if self.srtod_layers else srtod_output_kind(meta)
+        self.exported_threshold = 0.5 if self.exported_map == "mask" else srtod_threshold(meta)
         if getattr(self.args, "save_diff", False):
-            if not self.srtod_layers:
+            if not self.srtod_layers and self.exported_map == "none":
                 LOGGER.warning(
-                    "save_diff=True needs a PyTorch SR-TOD model (.pt or .yaml); this model has no SR-TOD layer "
-                    "in reach, so no difference map is saved."
+                    "save_diff=True needs a PyTorch SR-TOD model (.pt or .yaml) or one exported with "
+                    "srtod_output=difference; this model has neither, so no difference map is saved."
                 )
             for m in self.srtod_layers:
                 m.keep_maps = True
@@ -58,6 +63,8 @@ class SRTODPredictor(SlicedPredictionMixin, DetectionPredictor):
             return results  # the sliced path stitched each frame's map from its slices already
         maps = self.srtod_layers[0].last if getattr(self, "srtod_layers", None) else {}
         difference = maps.get("difference")
+        if difference is None and getattr(self, "exported_map", "none") != "none" and isinstance(preds, (list, tuple)):
+            difference = preds[1]  # output1, (B, 1, H, W) at the letterboxed input's size like the layer's map
         if difference is not None:
             for i, result in enumerate(results):
                 scaled = ops.scale_masks(difference[i : i + 1].float(), result.orig_shape)
@@ -74,7 +81,7 @@ class SRTODPredictor(SlicedPredictionMixin, DetectionPredictor):
         result = self.results[getattr(self, "_writing", 0)]
         difference = getattr(result, "difference", None)
         if getattr(self.args, "save_diff", False) and difference is not None and self.plotted_img is not None:
-            threshold = float(self.srtod_layers[0].threshold.value)
+            threshold = float(self.srtod_layers[0].threshold.value) if self.srtod_layers else self.exported_threshold
             overlay = difference_overlay(result.orig_img, difference, threshold)
             self.plotted_img = side_by_side(self.plotted_img, overlay)
         super().save_predicted_images(save_path, frame)
