@@ -41,7 +41,7 @@ class SRTODTrainer(DetectionTrainer):
 
     def build_dataset(self, img_path: str | list[str], mode: str = "train", batch: int | None = None):
         """Build the split as the stock trainer does, as a `CheckedYOLODataset`: bad data is skipped and counted."""
-        stride = max(int(unwrap_model(self.model).stride.max()), 32) if self.model else 32
+        stride = max(int(unwrap_model(self.model).stride.max()), 32) if self.model is not None else 32
         return build_checked_dataset(
             self.args, img_path, batch, self.data, mode=mode, rect=mode == "val", stride=stride
         )

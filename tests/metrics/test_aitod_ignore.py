@@ -92,3 +92,44 @@ def test_regions_and_classes_must_pair():
     ev = AITODEvaluator({0: "car"})
     with pytest.raises(ValueError, match="2 ignore regions but 1 classes"):
         ev.add_image("a.jpg", 10, 10, [], [], ignore=[[0, 0, 1, 1], [2, 2, 3, 3]], ignore_classes=[0])
+
+
+@pytest.mark.slow
+def test_yolo_val_reads_ignore_files_beside_the_labels(trained, tiny_synth, tmp_path):
+    """`yolo val` on a copy of the tiny set with ignore files: crowds in the exported ground truth, same numbers
+    as AI-TOD's evaluator on it, and no lower AP than without them."""
+    import json
+    import shutil
+
+    from ultralytics import YOLO
+
+    from srtod_yolo.metrics import evaluate_coco
+
+    root = tmp_path / "set"
+    for folder in ("images", "labels"):
+        shutil.copytree(tiny_synth / folder / "val", root / folder / "val")
+    (root / "data.yaml").write_text(f"path: {root}\ntrain: images/val\nval: images/val\nnames:\n  0: drone\n")
+    for image in (root / "images" / "val").glob("*.jpg"):
+        path = ignore_file_of(image)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("0.25 0.5 0.5 1.0\n0 0.75 0.5 0.1 0.1\n")  # left half, all classes; a drone-only patch
+    metrics = YOLO(trained / "weights" / "best.pt").val(
+        data=str(root / "data.yaml"),
+        imgsz=160,
+        batch=4,
+        workers=0,
+        conf=0.001,
+        save_json=True,
+        plots=False,
+        project=str(tmp_path / "runs"),
+        name="val",
+    )
+    gt = json.loads((tmp_path / "runs" / "val" / "aitod_gt.json").read_text())
+    detections = json.loads((tmp_path / "runs" / "val" / "aitod_predictions.json").read_text())
+    crowds = [a for a in gt["annotations"] if a["iscrowd"]]
+    assert len(gt["images"]) == 8 and len(crowds) == 16
+    left = [a for a in crowds if a["bbox"][0] == 0]
+    assert len(left) == 8 and all(a["bbox"][2] == pytest.approx(80) for a in left)  # half of 160 px
+    assert_same(metrics.aitod, reference(gt, detections))
+    without = evaluate_coco({**gt, "annotations": [a for a in gt["annotations"] if not a["iscrowd"]]}, detections)
+    assert metrics.aitod["AP25"] >= without["AP25"] and metrics.aitod["AP"] >= without["AP"]
