@@ -1,0 +1,96 @@
+"""Helpers the benchmarks share: the machine a result came from, and robust timing statistics."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux, else `platform.processor()`)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def package_version(name: str) -> str | None:
+    """Installed version of a distribution, or None."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def git_commit() -> str | None:
+    """The repository's HEAD commit (with '+dirty' when tracked files changed), or None outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=REPO, capture_output=True).returncode != 0
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty else "")
+
+
+def command_line() -> str:
+    """The command that started this process, as a user would type it (`python -m benchmarks.x ...`)."""
+    module = Path(sys.argv[0]).with_suffix("").relative_to(REPO) if Path(sys.argv[0]).is_relative_to(REPO) else None
+    head = f"python -m {'.'.join(module.parts)}" if module else shlex.quote(sys.argv[0])
+    return " ".join([head, *(shlex.quote(a) for a in sys.argv[1:])])
+
+
+def machine_info(threads: int) -> dict:
+    """What a timing depends on: CPU, cores, load, library versions and thread counts."""
+    import torch
+
+    info = {
+        "cpu": cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "onnxruntime": package_version("onnxruntime") or package_version("onnxruntime-gpu"),
+        "onnx": package_version("onnx"),
+        "ultralytics": package_version("ultralytics"),
+        "threads": threads,
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "cuda": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
+        "git_commit": git_commit(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    return info
+
+
+def summarise(times_s: list[float]) -> dict:
+    """Median, quartiles, IQR and minimum of a list of durations in seconds, in milliseconds."""
+    ms = np.asarray(times_s, dtype=float) * 1e3
+    q1, median, q3 = np.percentile(ms, [25, 50, 75])
+    return {
+        "runs": int(ms.size),
+        "median_ms": round(float(median), 3),
+        "q1_ms": round(float(q1), 3),
+        "q3_ms": round(float(q3), 3),
+        "iqr_ms": round(float(q3 - q1), 3),
+        "min_ms": round(float(ms.min()), 3),
+    }
+
+
+def paired_ratio(times_s: list[float], baseline_s: list[float]) -> dict:
+    """Median and quartiles of the per-round ratio time / baseline time (rounds interleave both, so drift cancels)."""
+    ratio = np.asarray(times_s, dtype=float) / np.asarray(baseline_s, dtype=float)
+    q1, median, q3 = np.percentile(ratio, [25, 50, 75])
+    return {"ratio": round(float(median), 4), "ratio_q1": round(float(q1), 4), "ratio_q3": round(float(q3), 4)}
