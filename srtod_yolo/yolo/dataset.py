@@ -3,7 +3,8 @@
 ultralytics' label scan already skips unreadable images, labels outside [0, 1] and unknown class ids (the whole
 image, with a warning naming it), and removes duplicate rows. `CheckedYOLODataset` adds what it lacks: files
 that are no image at all are refused before PIL would try to install a HEIF plugin for them; zero-size boxes are
-dropped with a warning naming the file; a missing folder among several train folders is skipped with a warning
+dropped with a warning naming the file; 16-bit frames (which ultralytics would cut to their high byte) are skipped
+with the fix; a missing folder among several train folders is skipped with a warning
 (all missing: a clear error); and one summary line counts everything skipped by kind. The counts are stored in
 ultralytics' `labels.cache`, so a second (cached) run reports the same line.
 """
@@ -22,6 +23,8 @@ from ultralytics.data.build import build_yolo_dataset
 from ultralytics.data.utils import check_image, get_split_fraction
 from ultralytics.utils import LOCAL_RANK, LOGGER, colorstr
 
+from ..data.images import HighBitDepthError, check_8bit
+
 __all__ = ("SKIP_KINDS", "CheckedYOLODataset", "build_checked_dataset")
 
 # What the summary line counts, in its order.
@@ -32,6 +35,7 @@ SKIP_KINDS = (
     "duplicate rows",
     "empty label files",
     "missing folders",
+    "16-bit images",
 )
 CACHE_KEY = "srtod_skipped"  # the counts, stored beside ultralytics' own in labels.cache
 SCAN_VERSION = "srtod-checked-1"  # in the cache hash: a cache without our counts (or zero-size boxes) is rescanned
@@ -53,6 +57,11 @@ def _checked_verify(verify: Callable, args: tuple) -> tuple[list, Counter]:
         kinds["corrupt images"] = 1
         msg = f"{prefix}{im_file}: skipped, not an image (no decoder recognises its content)"
         return [None] * 5 + [0, 0, 0, 1, msg], kinds
+    try:
+        check_8bit(im_file)
+    except HighBitDepthError as e:  # ultralytics would keep only its high byte: a flat frame, silently
+        kinds["16-bit images"] = 1
+        return [None] * 5 + [0, 0, 0, 1, f"{prefix}skipped: {e}"], kinds
     result = list(verify(args))
     _, lb, _, segments, keypoints, _, nf, ne, nc, msg = result  # a skipped image has None for its file name
     if nc:

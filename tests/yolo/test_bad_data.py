@@ -2,6 +2,7 @@
 
 import re
 
+import cv2
 import numpy as np
 import pytest
 from conftest import run
@@ -9,7 +10,10 @@ from conftest import run
 from srtod_yolo.data.synth import build_dataset
 
 SUMMARY = re.compile(r"train: (?:\x1b\[[0-9;]*m)*data check: (.*)")
-EXPECTED = "corrupt images 2, bad labels 2, zero-size boxes 1, duplicate rows 1, empty label files 1, missing folders 1"
+EXPECTED = (
+    "corrupt images 2, bad labels 2, zero-size boxes 1, duplicate rows 1, empty label files 1, missing folders 1, "
+)
+EXPECTED += "16-bit images 1"
 
 
 def make_bad_dataset(root):
@@ -29,11 +33,15 @@ def make_bad_dataset(root):
     }
     for i, text in rows.items():
         (labels / f"{images[i].stem}.txt").write_text(text)
+    thermal = images[0].with_name("thermal16.png")  # a radiometric thermal frame: 16 bits per pixel
+    cv2.imwrite(str(thermal), np.full((128, 160), 7300, np.uint16))
+    (labels / "thermal16.txt").write_text("0 0.5 0.5 0.1 0.1\n")
     (root / "data.yaml").write_text(
         f"path: {root}\ntrain: [images/train, images/missing]\nval: images/val\nnames:\n  0: drone\n"
     )
     kinds = ("truncated", "not_an_image", "empty", "x_1.5", "zero_size", "duplicate", "class_7")
-    return {kind: images[i] for i, kind in enumerate(kinds)} | {"missing_folder": root / "images" / "missing"}
+    named = {kind: images[i] for i, kind in enumerate(kinds)} | {"missing_folder": root / "images" / "missing"}
+    return named | {"16_bit": thermal}
 
 
 def checked_train_set(root):
@@ -58,7 +66,7 @@ def test_bad_data_is_skipped_and_counted_the_same_on_a_cached_scan(tmp_path):
     second = checked_train_set(tmp_path)  # read from labels.cache
     assert summary_of(second) == EXPECTED
     used = {label["im_file"] for label in second.labels}
-    for kind in ("truncated", "not_an_image", "x_1.5", "class_7"):
+    for kind in ("truncated", "not_an_image", "x_1.5", "class_7", "16_bit"):
         assert str(bad[kind]) not in used, kind
     assert len(used) == 6
     by_file = {label["im_file"]: label for label in second.labels}
