@@ -43,7 +43,10 @@ EXPORTS = [(v, "none", d) for v in VARIANTS for d in (True, False)] + [
 
 @pytest.mark.slow
 @pytest.mark.parametrize("variant, srtod_output, dynamic", EXPORTS)
-def test_every_node_of_the_exported_graph_is_supported_by_tensorrt(tmp_path, variant, srtod_output, dynamic):
+def test_every_node_of_the_exported_graph_is_supported_by_tensorrt(
+    tmp_path, monkeypatch, variant, srtod_output, dynamic
+):
+    monkeypatch.chdir(tmp_path)  # a model built from a YAML exports into the working directory
     model = YOLO(model_yaml(tmp_path, variant, VARIANTS[variant]))
     f = model.export(format="onnx", imgsz=160, simplify=True, dynamic=dynamic, srtod_output=srtod_output)
     graph = onnx.load(f)
@@ -96,7 +99,8 @@ def test_the_check_accepts_constant_axes_and_rejects_an_old_opset():
 
 
 @pytest.mark.slow
-def test_highfreq_model_export_fails_naming_the_setting(tmp_path):
+def test_highfreq_model_export_fails_naming_the_setting(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     model = YOLO(model_yaml(tmp_path, "highfreq", {"difference": "highfreq"}))
     with pytest.raises(ValueError, match="difference=highfreq .* 'difference: pixel'"):
         model.export(format="onnx", imgsz=160)
