@@ -67,6 +67,7 @@ def machine_info(threads: int) -> dict:
         "onnx": package_version("onnx"),
         "ultralytics": package_version("ultralytics"),
         "threads": threads,
+        "torch_threads": torch.get_num_threads(),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "cuda": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
         "git_commit": git_commit(),
