@@ -53,37 +53,41 @@ V8, V26 = "yolov8n-p2", "yolo26n-p2"
 VARIANTS = {
     V8: Variant("yolov8n-p2.yaml", note="stock ultralytics YOLOv8n-P2"),
     "srtod-yolov8n-p2-convt-full": Variant(
-        "srtod-yolov8-p2.yaml", {}, V8, sparse_inference=False, note="paper head 16/8, full-resolution inference"
+        "srtod-yolov8-p2.yaml", {}, V8, sparse_inference=False, note="paper head, full-resolution inference (as before)"
     ),
     "srtod-yolov8n-p2-convt": Variant(
         "srtod-yolov8-p2.yaml",
         {},
         V8,
         exact_of="srtod-yolov8n-p2-convt-full",
-        note="paper head 16/8 (default), exact sparse inference",
+        note="paper head, exact sparse inference",
     ),
     "srtod-yolov8n-p2-convt128": Variant(
-        "srtod-yolov8-p2.yaml", {"widths": [128, 64]}, V8, sizes=(320,), note="paper head, official widths 128/64"
+        "srtod-yolov8-p2.yaml", {"widths": [128, 64]}, V8, sizes=(320,), note="paper head at the official widths"
     ),
     "srtod-yolov8n-p2-half": Variant(
-        "srtod-yolov8-p2.yaml", {"head": "half"}, V8, note="one paper up block + pixel shuffle x2, sparse"
+        "srtod-yolov8-p2.yaml", {"head": "half"}, V8, note="one paper up block, then pixel shuffle x2"
     ),
     "srtod-yolov8n-p2-shuffle": Variant(
-        "srtod-yolov8-p2.yaml", {"head": "shuffle"}, V8, note="all at P2 resolution + pixel shuffle x4, sparse"
+        "srtod-yolov8-p2.yaml", {"head": "shuffle"}, V8, note="all at P2 resolution, then pixel shuffle x4"
     ),
     "srtod-yolov8n-p2-shuffle32": Variant(
         "srtod-yolov8-p2.yaml",
         {"head": "shuffle", "widths": [32, 32]},
         V8,
         sizes=(640,),
-        note="shuffle head, widths 32/32, sparse",
+        note="the same, wider",
     ),
     V26: Variant("yolo26n-p2.yaml", sizes=(640,), note="stock ultralytics YOLO26n-P2"),
     "srtod-yolo26n-p2-convt": Variant(
-        "srtod-yolo26-p2.yaml", {}, V26, sizes=(640,), note="paper head (default), exact sparse inference"
+        "srtod-yolo26-p2.yaml", {}, V26, sizes=(640,), note="paper head, exact sparse inference"
     ),
     "srtod-yolo26n-p2-shuffle": Variant(
-        "srtod-yolo26-p2.yaml", {"head": "shuffle"}, V26, sizes=(640,), note="shuffle head, sparse"
+        "srtod-yolo26-p2.yaml",
+        {"head": "shuffle"},
+        V26,
+        sizes=(640,),
+        note="all at P2 resolution, then pixel shuffle x4",
     ),
 }
 
@@ -301,6 +305,7 @@ def main(argv: list[str] | None = None) -> dict:
                 **model_stats(yolo.model),
                 "yaml": v.base,
                 "srtod": settings,
+                "overrides": v.srtod,
                 "sparse_inference": v.sparse_inference if settings else None,
                 "baseline": v.baseline,
                 "note": v.note,

@@ -52,6 +52,15 @@ def _cell(result: dict, model: str, backend: str, imgsz: int) -> tuple[str, str]
     return f"{row['median_ms']:.0f}{at}", f"{ratio}{at if 'ratio' in row else ''}"
 
 
+def _settings(info: dict) -> str:
+    """The YAML `srtod:` settings that make a variant, as a user would write them ('-' for a stock model)."""
+    overrides = info.get("overrides")
+    if overrides is None:
+        return "-"
+    text = ", ".join(f"{k}: {v}" for k, v in overrides.items()) or "defaults"
+    return text if info.get("sparse_inference", True) else f"{text} (sparse_inference off)"
+
+
 def model_table(result: dict) -> str:
     """The README's model table: params, GFLOPs@640, ONNX Runtime and PyTorch CPU latency and ratio to baseline."""
     sizes = result["settings"]["imgsz"]
@@ -70,16 +79,17 @@ def model_table(result: dict) -> str:
         result["command"],
         "```",
         "",
-        "| model | what | params | GFLOPs@640 | ORT CPU ms | x baseline | PyTorch CPU ms | x baseline |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| model | `srtod:` settings | what | params | GFLOPs@640 | ORT CPU ms | x baseline | PyTorch CPU ms | "
+        "x baseline |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     body = []
     for name, info in result["models"].items():
         ort_ms, ort_ratio = _cell(result, name, "ort-cpu", imgsz)
         pt_ms, pt_ratio = _cell(result, name, "torch-cpu", imgsz)
         body.append(
-            f"| {name} | {info['note']} | {info['params'] / 1e6:.2f}M | {info['gflops_640']:.1f} | {ort_ms} | "
-            f"{ort_ratio} | {pt_ms} | {pt_ratio} |"
+            f"| {name} | {_settings(info)} | {info['note']} | {info['params'] / 1e6:.2f}M | {info['gflops_640']:.1f} | "
+            f"{ort_ms} | {ort_ratio} | {pt_ms} | {pt_ratio} |"
         )
     return "\n".join(head + body)
 
