@@ -60,7 +60,7 @@ EXTRA_ARGS = {
     "slice_merge": "GREEDYNMM",  # SAHI merge of detections across slices: GREEDYNMM, NMM or NMS (NMS/IOU if conf<0.1)
     "slice_match_metric": "IOS",  # overlap measure of that merge: IOS (over the smaller box) or IOU
     "slice_match_threshold": 0.5,  # overlap from which two detections are one object
-    "slice_batch": 16,  # slices per forward pass (0: all of a batch of frames at once)
+    "slice_batch": 0,  # slices per forward pass (0: 1 on CPU, 16 on GPU)
 }
 
 _lock = threading.RLock()

@@ -1,11 +1,12 @@
 """Sliced (SAHI) inference inside the ultralytics predictor, for 1080p and 4K frames with 3-px targets.
 
 A 3-px drone in a 3840x2160 frame letterboxed to 640 shrinks to half a pixel: no detector finds it. With
-`slice=True` each frame is cut into overlapping `slice_size` squares (SAHI's slicing), all slices of a batch run
-through the already-loaded model as batched network inputs (not one by one as SAHI's own loop does), the
-detections of every slice are shifted back into frame pixels and merged across slices with SAHI's postprocess
-(GREEDYNMM, NMM or NMS). With `slice_full=True` the whole frame, letterboxed to `imgsz`, runs beside the slices as
-SAHI's `perform_standard_pred` does, so objects larger than a slice are not cut apart.
+`slice=True` each frame is cut into overlapping `slice_size` squares (SAHI's slicing), the slices run through the
+already-loaded model `slice_batch` at a time (16 per forward pass on a GPU; one on a CPU, where batches measured no
+faster: docs/sliced.md), and the detections of every slice are shifted back into frame pixels and merged across
+slices with SAHI's postprocess (GREEDYNMM, NMM or NMS). With `slice_full=True` the whole frame, letterboxed to
+`imgsz`, runs beside the slices as SAHI's `perform_standard_pred` does, so objects larger than a slice are not
+cut apart.
 
 The output is ordinary ultralytics `Results` in the original frame's coordinates, so `save`, `save_txt`,
 `save_crop`, `show` and `yolo track` work unchanged; with SR-TOD models and `save_diff=True` the per-slice
@@ -68,7 +69,7 @@ class SliceArgs:
         merge (str): SAHI postprocess merging the detections of overlapping slices: GREEDYNMM, NMM or NMS.
         metric (str): Overlap measure for the merge: IOS (intersection over the smaller box) or IOU.
         threshold (float): Overlap from which two detections are the same object, in (0, 1].
-        batch (int): Network inputs per forward pass; 0 runs all slices of a batch of frames at once.
+        batch (int): Network inputs per forward pass; 0 picks 1 on a CPU and 16 on an accelerator.
     """
 
     size: int = 640
@@ -77,7 +78,7 @@ class SliceArgs:
     merge: str = "GREEDYNMM"
     metric: str = "IOS"
     threshold: float = 0.5
-    batch: int = 16
+    batch: int = 0
 
     @classmethod
     def from_args(cls, args) -> SliceArgs:
@@ -99,7 +100,7 @@ class SliceArgs:
         if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
             raise ValueError(f"slice_match_threshold={threshold!r}: expected an overlap in (0, 1]")
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 0:
-            raise ValueError(f"slice_batch={batch!r}: expected a number of slices per forward pass, or 0 for all")
+            raise ValueError(f"slice_batch={batch!r}: expected a number of slices per forward pass, or 0 for auto")
         full = bool(getattr(args, "slice_full", cls.full))
         return cls(size, float(overlap), full, merge, metric, float(threshold), batch)
 
@@ -251,7 +252,8 @@ class SlicedPredictionMixin:
         """Run the slices through the model `slice_batch` at a time; collect SR-TOD maps if they are kept."""
         if not self.sliced:
             return super().inference(im, *args, **kwargs)
-        step = self.slice_args.batch or len(im)
+        # Batches of 640-px inputs overflow a CPU's caches (measured no faster than one by one); a GPU wants them.
+        step = self.slice_args.batch or (1 if im.device.type == "cpu" else 16)
         outputs, maps = [], []
         layers = getattr(self, "srtod_layers", None) or []
         for chunk in im.split(step):

@@ -163,6 +163,20 @@ def test_overlapping_slices_and_the_whole_frame_merge_into_one_set(model_path):
     _same_boxes(_boxes(sliced), want)
 
 
+def test_a_batch_of_frames_of_different_sizes_is_sliced_frame_by_frame(trained):
+    from ultralytics import YOLO
+
+    model = YOLO(trained / "weights" / "best.pt")
+    big, _ = sky_with_drones(1280, 640)
+    small, _ = sky_with_drones(480, 320, seed=2)
+    args = dict(slice=True, slice_size=SIZE, imgsz=SIZE, conf=0.01, verbose=False)
+    together = model.predict([big, small], **args)  # a list of arrays is one batch
+    assert model.predictor.slice_plan.frame.max() == 1  # both frames were cut within one batch
+    assert [r.orig_shape for r in together] == [(640, 1280), (320, 480)]
+    for frame, result in zip([big, small], together):
+        _same_boxes(_boxes(result), _boxes(model.predict(frame, **args)[0]))
+
+
 def test_sliced_difference_map_is_stitched_from_the_slices_maps(trained):
     from ultralytics import YOLO
 
