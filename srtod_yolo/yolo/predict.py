@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from ultralytics.models.yolo.detect import DetectionPredictor
 from ultralytics.utils import LOGGER, ops
 
+from ..data.images import HighBitDepthError, check_8bit
 from ..export.onnx_model import srtod_output_kind, srtod_threshold
 from ..nn import SRTOD
 from ..viz import difference_overlay, side_by_side
@@ -55,6 +57,21 @@ class SRTODPredictor(SlicedPredictionMixin, DetectionPredictor):
                 )
             for m in self.srtod_layers:
                 m.keep_maps = True
+
+    def setup_source(self, source, stride: int | None = None):
+        """Set up the source, refusing 16-bit frames that ultralytics would silently cut to their high byte."""
+        arrays = source if isinstance(source, (list, tuple)) else [source]
+        for array in arrays:
+            if isinstance(array, np.ndarray) and array.dtype.kind in "iu" and array.dtype.itemsize > 1:
+                raise HighBitDepthError(
+                    f"a {array.dtype} frame was given; ultralytics keeps only its high byte. Convert it with "
+                    "srtod_yolo.data.images.to_8bit(frame) first"
+                )
+        super().setup_source(source, stride)
+        files, videos = getattr(self.dataset, "files", []), getattr(self.dataset, "video_flag", [])
+        for file, is_video in zip(files, videos):
+            if not is_video:
+                check_8bit(file)
 
     def postprocess(self, preds, img, orig_imgs, **kwargs):
         """Attach each image's difference map, at the original frame's size, to its `Results`."""
