@@ -2,8 +2,8 @@
 
 Each model is exported as in `benchmarks.latency` and profiled with ONNX Runtime's own profiler (kernel time per
 node, averaged over the profiled runs). Nodes are grouped into backbone + neck, the Detect head, the SR-TOD layer
-and ONNX Runtime's layout reorders; the SR-TOD layer's nodes are listed one by one with their output shapes.
-The profiler measures kernels only: their sum is below the wall time of a run.
+and ONNX Runtime's layout reorders; the SR-TOD layer's nodes are listed one by one with their output shapes. The
+models run round-robin, as in the latency benchmark. The profiler counts kernel time only.
 
     python -m benchmarks.latency_profile --imgsz 640 --models yolov8n-p2 srtod-yolov8n-p2-convt-full
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks.latency import VARIANTS, build, export_onnx, ort_session
+from benchmarks.latency import VARIANTS, build, export_onnx
 
 DEFAULT_MODELS = [
     "yolov8n-p2",
@@ -40,40 +40,39 @@ def layer_indices(model) -> tuple[int | None, int]:
     return srtod, model.model[-1].i
 
 
-def profile(onnx_path: Path, imgsz: int, runs: int, threads: int, folder: Path) -> tuple[list[dict], float]:
-    """Per-node kernel time (ms per run) of an ONNX model, and the median wall time of the profiled runs."""
-    import time
-
+def profile(paths: dict[str, Path], imgsz: int, runs: int, threads: int, folder: Path) -> dict[str, tuple]:
+    """Per-node kernel time (ms per run) of each ONNX model, and its median wall time; models run round-robin."""
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-    options.enable_profiling = True
-    options.profile_file_prefix = str(folder / onnx_path.stem)
-    warm = ort_session(onnx_path, "CPUExecutionProvider", threads)  # warm caches without profiling the warm-up
-    session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-    feed = {session.get_inputs()[0].name: np.random.default_rng(0).random((1, 3, imgsz, imgsz), np.float32)}
-    for _ in range(2):
-        warm.run(None, feed)
-        session.run(None, feed)
-    walls = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        session.run(None, feed)
-        walls.append(time.perf_counter() - start)
-    events = json.loads(Path(session.end_profiling()).read_text())
-    nodes = defaultdict(lambda: {"us": 0.0, "count": 0})
-    for e in events:
-        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
-            node = nodes[e["name"][: -len("_kernel_time")]]
-            node["us"] += e["dur"]
-            node["count"] += 1
-            node["op"] = e["args"].get("op_name", "?")
-            shapes = e["args"].get("output_type_shape") or [{}]
-            node["shape"] = next(iter(shapes[0].values()), [])
-    total_runs = runs + 2  # the profiled warm-up runs count too
-    rows = [{"node": k, "op": v["op"], "shape": v["shape"], "ms": v["us"] / 1e3 / total_runs} for k, v in nodes.items()]
-    return rows, float(np.median(walls) * 1e3)
+    from benchmarks.latency import time_interleaved
+
+    feed = np.random.default_rng(0).random((1, 3, imgsz, imgsz), np.float32)
+    sessions, functions = {}, {}
+    for name, path in paths.items():
+        options = ort.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        options.enable_profiling = True
+        options.profile_file_prefix = str(folder / path.stem)
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        inputs = {session.get_inputs()[0].name: feed}
+        sessions[name], functions[name] = session, (lambda s=session, i=inputs: s.run(None, i))
+    warmup = 2
+    walls = time_interleaved(functions, runs, warmup)
+    out = {}
+    for name, session in sessions.items():
+        events = json.loads(Path(session.end_profiling()).read_text())
+        nodes = defaultdict(lambda: {"us": 0.0})
+        for e in events:
+            if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+                node = nodes[e["name"][: -len("_kernel_time")]]
+                node["us"] += e["dur"]
+                node["op"] = e["args"].get("op_name", "?")
+                shapes = e["args"].get("output_type_shape") or [{}]
+                node["shape"] = next(iter(shapes[0].values()), [])
+        total = runs + warmup  # the profiler records the warm-up runs too
+        rows = [{"node": k, "op": v["op"], "shape": v["shape"], "ms": v["us"] / 1e3 / total} for k, v in nodes.items()]
+        out[name] = (rows, float(np.median(walls[name]) * 1e3))
+    return out
 
 
 def part_of(node: str, srtod: int | None, detect: int) -> str:
@@ -102,18 +101,19 @@ def main(argv: list[str] | None = None) -> None:
     report = {}
     with tempfile.TemporaryDirectory(prefix="srtod-profile-") as tmp:
         folder = Path(tmp)
+        paths, indices = {}, {}
         for name in args.models:
             yolo = build(name, VARIANTS[name], folder, None)
-            srtod, detect = layer_indices(yolo.model)
-            rows, wall = profile(
-                export_onnx(yolo, name, args.imgsz, folder), args.imgsz, args.runs, args.threads, folder
-            )
-            parts = defaultdict(float)
-            for r in rows:
-                parts[part_of(r["node"], srtod, detect)] += r["ms"]
-            report[name] = {"wall_ms": wall, "parts_ms": dict(parts), "srtod_nodes": [], "nodes": rows}
-            if srtod is not None:
-                report[name]["srtod_nodes"] = [r for r in rows if part_of(r["node"], srtod, detect) == "SR-TOD layer"]
+            indices[name] = layer_indices(yolo.model)
+            paths[name] = export_onnx(yolo, name, args.imgsz, folder)
+        profiles = profile(paths, args.imgsz, args.runs, args.threads, folder)
+    for name, (rows, wall) in profiles.items():
+        srtod, detect = indices[name]
+        parts = defaultdict(float)
+        for r in rows:
+            parts[part_of(r["node"], srtod, detect)] += r["ms"]
+        own = [r for r in rows if part_of(r["node"], srtod, detect) == "SR-TOD layer"]
+        report[name] = {"wall_ms": wall, "parts_ms": dict(parts), "srtod_nodes": own, "nodes": rows}
     print(f"\nONNX Runtime CPU, {args.imgsz}x{args.imgsz}, {args.threads} threads: kernel ms per run by part\n")
     parts = ["backbone + neck", "Detect head", "SR-TOD layer", "layout reorders"]
     print("| model | " + " | ".join(parts) + " | sum of kernels | wall (median) |")

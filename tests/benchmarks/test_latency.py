@@ -101,3 +101,32 @@ def test_a_readme_without_markers_is_rejected_up_front(tmp_path, capsys):
     assert "model-table:start" in capsys.readouterr().err
     with pytest.raises(FileNotFoundError, match="missing.md"):
         check_readme(tmp_path / "missing.md")
+
+
+def test_profile_nodes_are_assigned_to_their_part_of_the_network():
+    from benchmarks.latency_profile import part_of
+
+    assert part_of("/model.28/reconstruction_head/up2/up2.0/ConvTranspose", 28, 29) == "SR-TOD layer"
+    assert part_of("fused /model.28/dgfe/mlp/mlp.0/Gemm", 28, 29) == "SR-TOD layer"
+    assert part_of("/model.29/dfl/Softmax", 28, 29) == "Detect head"
+    assert part_of("/model.2/m.0/cv1/conv/Conv", 28, 29) == "backbone + neck"
+    assert part_of("/model.28/dfl/Softmax", None, 28) == "Detect head"  # a stock model: no SR-TOD layer
+    assert part_of("ReorderOutput_token_305", 28, 29) == "layout reorders"
+
+
+@pytest.mark.slow
+def test_profile_command_splits_the_srtod_layer_from_the_detector(tmp_path, env):
+    import subprocess
+
+    out = tmp_path / "profile.json"
+    cmd = [sys.executable, "-m", "benchmarks.latency_profile", "--imgsz", "64", "--runs", "2", "--out", str(out)]
+    cmd += ["--models", "yolov8n-p2", "srtod-yolov8n-p2-convt"]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads(out.read_text())["models"]
+    assert report["yolov8n-p2"]["parts_ms"].get("SR-TOD layer", 0) == 0
+    srtod = report["srtod-yolov8n-p2-convt"]
+    assert srtod["parts_ms"]["SR-TOD layer"] > 0 and srtod["parts_ms"]["Detect head"] > 0
+    ops = {n["op"] for n in srtod["srtod_nodes"]}
+    assert "DepthToSpace" in ops and "ConvTranspose" not in ops  # the exact path's sub-pixel rewrite was exported
+    assert "| srtod-yolov8n-p2-convt |" in proc.stdout
