@@ -15,7 +15,9 @@ model and dataset YAMLs by a glob inside the ultralytics package, and the `yolo`
 7. `Exporter.__call__`: a clear error, before ultralytics picks a device, where the format's backend (TensorRT) is
    missing;
 8. `ultralytics.utils.export.engine.torch2onnx`: `yolo export srtod_output=difference|mask` names the SR-TOD map
-   `output1` with dynamic axes, and fixed output axes stay fixed (`srtod_yolo.yolo.export.torch2onnx`).
+   `output1` with dynamic axes, and fixed output axes stay fixed (`srtod_yolo.yolo.export.torch2onnx`);
+9. `ultralytics.utils.downloads.attempt_download_asset`: released srtod-yolo weights resolve by bare name
+   (`model=srtod-yolov8n-p2-halmstad.pt`) from the installed package, before ultralytics would look online.
 
 A `.pth` file installed with the package calls `install()` when ultralytics is first imported (see
 `srtod_yolo._autoload`); `SRTOD_YOLO_HOOKS=0` switches all of it off. The patches were written for the
@@ -46,6 +48,7 @@ PATCHES = (
     "ultralytics.utils.callbacks.base.default_callbacks['on_export_start']",
     "ultralytics.engine.exporter.Exporter.__call__",
     "ultralytics.utils.export.engine.torch2onnx",
+    "ultralytics.utils.downloads.attempt_download_asset",
 )
 # Arguments srtod-yolo adds to the `yolo` grammar, with their defaults.
 EXTRA_ARGS = {
@@ -134,11 +137,12 @@ def _install() -> None:
     from ultralytics.engine.exporter import Exporter
     from ultralytics.models.yolo.model import YOLO
     from ultralytics.nn import tasks
-    from ultralytics.utils import checks
+    from ultralytics.utils import checks, downloads
     from ultralytics.utils.callbacks import base as callbacks_base
     from ultralytics.utils.export import engine as export_engine
 
     from .. import nn as srtod_nn
+    from ..weights import resolve_weights
     from . import export as srtod_export
     from . import model as srtod_model
     from .predict import SRTODPredictor
@@ -151,6 +155,7 @@ def _install() -> None:
     _require(ul_utils, "DEFAULT_CFG_DICT", "DEFAULT_CFG")
     _require(callbacks_base, "default_callbacks")
     _require(export_engine, "torch2onnx")
+    _require(downloads, "attempt_download_asset")
     if not isinstance(getattr(YOLO, "task_map", None), property):
         raise RuntimeError(f"srtod-yolo hooks: YOLO.task_map is no longer a property; set {SWITCH}=0")
 
@@ -231,6 +236,15 @@ def _install() -> None:
 
     torch2onnx.__wrapped__ = stock_torch2onnx
     export_engine.torch2onnx = torch2onnx
+
+    # 9. Released weights by bare name (ultralytics imports this function where it calls it, so one patch serves all).
+    stock_attempt_download_asset = downloads.attempt_download_asset
+
+    def attempt_download_asset(file, *args, **kwargs):
+        return resolve_weights(file) or stock_attempt_download_asset(file, *args, **kwargs)
+
+    attempt_download_asset.__wrapped__ = stock_attempt_download_asset
+    downloads.attempt_download_asset = attempt_download_asset
 
 
 def _with_srtod_arguments(d: dict, ch: int) -> dict:
