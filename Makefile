@@ -27,7 +27,7 @@ lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
 bench-latency: install
-	$(PY) -m benchmarks.latency
+	$(PY) -m benchmarks.latency --readme
 
 bench-accuracy: install
 	$(PY) -m benchmarks.accuracy

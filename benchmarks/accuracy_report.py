@@ -15,6 +15,7 @@ LABELS = {
     "maxpool": "SR-TOD, maxpool mask resize",
     "highfreq": "SR-TOD, high-frequency difference map",
     "fast": "SR-TOD, shuffle head (fast inference)",
+    "half": "SR-TOD, half head",
 }
 
 
