@@ -28,6 +28,14 @@ def default_widths(c1: int) -> tuple[int, int]:
     return max(c1 // 2, 4), max(c1 // 4, 4)
 
 
+def head_widths(head: str, c1: int, widths, out_channels: int) -> tuple[int, int]:
+    """The two widths of a reconstruction head (`default_widths(c1)` when None); all sizes must be positive."""
+    w1, w2 = (int(w) for w in widths) if widths else default_widths(c1)
+    if min(w1, w2, c1, out_channels) < 1:
+        raise ValueError(f"{head} widths must be positive, got c1={c1}, widths={(w1, w2)}")
+    return w1, w2
+
+
 def fit_to_size(x: torch.Tensor, size: tuple[int, int] | None) -> torch.Tensor:
     """Crop `x` (B, C, H', W') to `size` = (H, W); resize bilinearly where it is smaller.
 
@@ -122,10 +130,7 @@ class ReconstructionHead(nn.Module):
 
     def __init__(self, c1: int, widths: tuple[int, int] | list[int] | None = None, out_channels: int = 3):
         super().__init__()
-        w1, w2 = tuple(widths) if widths else default_widths(c1)
-        if min(w1, w2, c1, out_channels) < 1:
-            raise ValueError(f"ReconstructionHead widths must be positive, got c1={c1}, widths={(w1, w2)}")
-        self.widths = (int(w1), int(w2))
+        w1, w2 = self.widths = head_widths("ReconstructionHead", c1, widths, out_channels)
         self.up1 = UpBlock(c1, w1)
         self.up2 = UpBlock(w1, w2)
         self.out = nn.Conv2d(w2, out_channels, 3, 1, 1)
@@ -173,8 +178,7 @@ class ShuffleReconstructionHead(nn.Module):
 
     def __init__(self, c1: int, widths: tuple[int, int] | list[int] | None = None, out_channels: int = 3):
         super().__init__()
-        w1, w2 = tuple(widths) if widths else default_widths(c1)
-        self.widths = (int(w1), int(w2))
+        w1, w2 = self.widths = head_widths("ShuffleReconstructionHead", c1, widths, out_channels)
         self.out_channels = out_channels
         self.body = nn.Sequential(
             nn.Conv2d(c1, w1, 3, 1, 1, bias=False),
@@ -222,10 +226,7 @@ class HalfReconstructionHead(nn.Module):
 
     def __init__(self, c1: int, widths: tuple[int, int] | list[int] | None = None, out_channels: int = 3):
         super().__init__()
-        w1, w2 = tuple(widths) if widths else default_widths(c1)
-        if min(w1, w2, c1, out_channels) < 1:
-            raise ValueError(f"HalfReconstructionHead widths must be positive, got c1={c1}, widths={(w1, w2)}")
-        self.widths = (int(w1), int(w2))
+        w1, w2 = self.widths = head_widths("HalfReconstructionHead", c1, widths, out_channels)
         self.up1 = UpBlock(c1, w1)
         self.body = nn.Sequential(nn.Conv2d(w1, w2, 3, 1, 1, bias=False), nn.ReLU(inplace=True))
         self.out = nn.Conv2d(w2, out_channels * 4, 3, 1, 1)

@@ -111,3 +111,11 @@ def test_half_head_runs_nothing_at_full_resolution():
             m.register_forward_hook(lambda mod, args, out: seen.append(out.shape[-1]))
     head(torch.rand(1, 32, 10, 10))
     assert max(seen) == 20  # half of the 40-px image; only the pixel shuffle reaches 40
+
+
+@pytest.mark.parametrize("head", ["ReconstructionHead", "HalfReconstructionHead", "ShuffleReconstructionHead"])
+def test_every_head_refuses_non_positive_widths(head):
+    import srtod_yolo.nn.reconstruction as heads
+
+    with pytest.raises(ValueError, match=f"{head} widths must be positive"):
+        getattr(heads, head)(32, widths=[16, 0])
