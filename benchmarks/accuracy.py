@@ -223,16 +223,22 @@ def main(argv: list[str] | None = None) -> int:
     for dataset in args.data:
         prepared = args.out / dataset / "data"
         yamls = (
-            prepare_halmstad(prepared)
-            if dataset == "halmstad"
-            else prepare_synth(prepared, args.imgsz, *args.synth_images)
+            {}
+            if args.no_train
+            else (
+                prepare_halmstad(prepared)
+                if dataset == "halmstad"
+                else prepare_synth(prepared, args.imgsz, *args.synth_images)
+            )
         )
         results = []
         # Seed-major order: after each seed the comparison of every variant is complete.
         for seed in args.seeds:
             for variant in args.variants:
-                done = (args.out / dataset / variant / f"seed{seed}" / "result.json").is_file()
-                if args.no_train and not done:
+                result_file = args.out / dataset / variant / f"seed{seed}" / "result.json"
+                if args.no_train:  # tabulate what exists, whatever schedule it was trained with
+                    if result_file.is_file():
+                        results.append(json.loads(result_file.read_text()))
                     continue
                 print(f"[{time.strftime('%H:%M:%S')}] {dataset} {variant} seed {seed}", flush=True)
                 results.append(train_and_evaluate(dataset, variant, seed, args, yamls))

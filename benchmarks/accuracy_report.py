@@ -96,7 +96,7 @@ def write_report(summary: dict, document: Path, images: Path) -> None:
     for dataset, table in summary.items():
         if dataset in {"machine", "command"}:
             continue
-        parts = [f"Command: `{summary['command']}`", f"Machine: {summary['machine']}", ""]
+        parts = [f"Tables made by: `{summary['command']}`", f"Machine: {summary['machine']}", ""]
         for subset, rows in table.items():
             picture = plot(rows, metrics, images / f"accuracy_{dataset}_{subset}.png", f"{dataset} / {subset}")
             parts += [
