@@ -11,9 +11,11 @@ import yaml
 from conftest import SHARED_DATA, run
 from ultralytics import YOLO
 
+from srtod_yolo.demo import CLIPS
+
 pytestmark = pytest.mark.slow
 
-CLIP = SHARED_DATA / "videos" / "IR_DRONE_025.mp4"  # real thermal clip, 320x256, 302 frames
+CLIP = CLIPS / "IR_DRONE_025.mp4"  # real thermal clip shipped with the package, 320x256, 302 frames
 
 
 @pytest.fixture(scope="module")
