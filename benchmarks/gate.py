@@ -77,15 +77,49 @@ def gate_statistics(difference: torch.Tensor, boxes: np.ndarray, threshold: floa
     return out
 
 
-def inspect(weights: str, data: Path, split: str, imgsz: int, thresholds: list[float], limit: int | None) -> dict:
-    """Run the checkpoint over a split and aggregate the gate statistics at its own and at swept thresholds."""
+def picture(examples: list, threshold: float, path: Path) -> Path:
+    """Rows of frame (labelled boxes in green) | difference map over the frame with the gate's mask outlined."""
+    from srtod_yolo.viz import difference_overlay, side_by_side
+
+    rows = []
+    for frame, difference, boxes in examples:
+        framed = frame.copy()
+        for x0, y0, x1, y1 in boxes.round().astype(int):
+            cv2.rectangle(framed, (x0 - 2, y0 - 2), (x1 + 1, y1 + 1), (0, 255, 0), 1)
+        row = side_by_side(framed, difference_overlay(frame, difference, threshold, label=not rows))
+        rows.append(cv2.resize(row, (2 * 322 * 2, round(row.shape[0] * 2 * 322 * 2 / row.shape[1]))))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.concatenate(rows, 0))
+    return path
+
+
+def inspect(
+    weights: str,
+    data: Path,
+    split: str,
+    imgsz: int,
+    thresholds: list[float],
+    limit: int | None,
+    examples: int = 0,
+    picture_path: Path | None = None,
+) -> dict:
+    """Run the checkpoint over a split and aggregate the gate statistics at its own and at swept thresholds.
+
+    With `picture_path`, the first `examples` frames with labelled objects, evenly spread over the split, are drawn.
+    """
     from ultralytics import YOLO
 
     model = YOLO(weights).model.float().eval()
     layer = model.srtod_layers[0]
     layer.keep_maps = True
     own = float(layer.threshold.value.detach())
-    images = sorted((data / split / "images").glob("*.*"))[:limit]
+    # Either layout: <root>/<split>/images (the shared Halmstad frames) or <root>/images/<split> (ultralytics').
+    image_dir, label_dir = data / split / "images", data / split / "labels"
+    if not image_dir.is_dir():
+        image_dir, label_dir = data / "images" / split, data / "labels" / split
+    images = sorted(image_dir.glob("*.*"))[:limit]
+    if not images:
+        raise FileNotFoundError(f"no images in '{data / split / 'images'}' or '{image_dir}'")
     per_t = {
         t: {
             "contrast": [],
@@ -98,14 +132,17 @@ def inspect(weights: str, data: Path, split: str, imgsz: int, thresholds: list[f
         }
         for t in [own, *thresholds]
     }
+    shown, stride = [], max(len(images) // max(examples, 1), 1)
     for image_path in images:
         tensor, frame, r = load_frame(image_path, imgsz)
         oh, ow = cv2.imread(str(image_path)).shape[:2]
-        boxes = boxes_in_pixels(data / split / "labels" / f"{image_path.stem}.txt", ow, oh, r)
+        boxes = boxes_in_pixels(label_dir / f"{image_path.stem}.txt", ow, oh, r)
         with torch.inference_mode():
             model(tensor)
         difference = layer.last["difference"]
         valid = (round(oh * r), round(ow * r))
+        if picture_path and len(boxes) and len(shown) < examples and images.index(image_path) >= len(shown) * stride:
+            shown.append((frame[: valid[0], : valid[1]], difference[0, 0, : valid[0], : valid[1]].numpy(), boxes))
         for t, acc in per_t.items():
             stats = gate_statistics(difference, boxes, t, valid)
             for key, value in stats.items():
@@ -114,6 +151,8 @@ def inspect(weights: str, data: Path, split: str, imgsz: int, thresholds: list[f
                 elif value is not None:
                     acc[key].append(value)
     layer.keep_maps = False
+    if picture_path and shown:
+        picture(shown, own, picture_path)
     summary = {}
     for t, acc in per_t.items():
         summary[f"{t:.5f}"] = {key: float(np.mean(v)) if len(v) else None for key, v in acc.items()}
@@ -131,14 +170,18 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: print the table and write JSON."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--weights", required=True)
-    p.add_argument("--data", type=Path, required=True, help="dataset root with <split>/images and <split>/labels")
+    p.add_argument("--data", type=Path, required=True, help="dataset root: <split>/images or images/<split>")
     p.add_argument("--split", default="val")
     p.add_argument("--imgsz", type=int, default=320)
     p.add_argument("--thresholds", nargs="*", type=float, default=[2 / 255, 4 / 255, 10 / 255, 20 / 255, 40 / 255])
     p.add_argument("--limit", type=int, default=None, help="only the first N images")
     p.add_argument("--out", type=Path, default=None, help="JSON file to write")
+    p.add_argument("--picture", type=Path, default=None, help="PNG of example frames and their gates")
+    p.add_argument("--examples", type=int, default=4, help="frames in the picture")
     args = p.parse_args(argv)
-    result = inspect(args.weights, args.data, args.split, args.imgsz, args.thresholds, args.limit)
+    result = inspect(
+        args.weights, args.data, args.split, args.imgsz, args.thresholds, args.limit, args.examples, args.picture
+    )
     print(f"{result['images']} images of {args.data / args.split}, model threshold t = {result['threshold']:.4f}")
     columns = ("contrast", "open(nn)", "open(mp)", "hit(nn)", "hit(mp)", "on-obj(nn)")
     print(f"{'t':>8s} " + " ".join(f"{c:>9s}" for c in columns))
