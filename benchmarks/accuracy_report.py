@@ -16,6 +16,7 @@ LABELS = {
     "highfreq": "SR-TOD, high-frequency difference map",
     "fast": "SR-TOD, shuffle head (fast inference)",
     "half": "SR-TOD, half head",
+    "rec01": "SR-TOD, rec_weight 0.1",
 }
 
 
