@@ -54,7 +54,11 @@ def markdown_table(rows: dict, metrics: tuple[str, ...]) -> str:
         cells = []
         for m in metrics:
             s = stats[m]
-            cells.append("n/a" if not np.isfinite(s["mean"]) else f"{s['mean'] * 100:.1f} ± {s['std'] * 100:.1f}")
+            if not np.isfinite(s["mean"]):
+                cells.append("n/a")
+            else:  # one seed has no spread to show
+                spread = f" ± {s['std'] * 100:.1f}" if stats["n"] > 1 else ""
+                cells.append(f"{s['mean'] * 100:.1f}{spread}")
         lines.append(f"| {LABELS.get(variant, variant)} | {stats['n']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

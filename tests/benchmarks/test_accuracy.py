@@ -26,7 +26,7 @@ def test_summary_gives_mean_and_sample_std_over_seeds():
     assert math.isnan(table["full"]["AP_t"]["mean"])  # a bin without ground truth stays n/a
     text = markdown_table(table, METRICS)
     assert "| yolov8n-p2 (stock) | 3 | 30.0 ± 10.0 | 10.0 ± 0.0 |" in text
-    assert text.splitlines()[-1].endswith("| 50.0 ± 0.0 | n/a |")
+    assert text.splitlines()[-1].endswith("| 1 | 50.0 | n/a |")  # one seed: no spread shown
 
 
 @pytest.mark.slow
