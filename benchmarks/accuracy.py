@@ -180,7 +180,15 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         values["mAP50_ultralytics"] = float(metrics.box.map50)
         result["metrics"][subset] = values
     result_file.write_text(json.dumps(result, indent=2) + "\n")
+    make_portable(run_dir)
     return result
+
+
+def make_portable(run_dir: Path) -> None:
+    """Make the committed records of a run (result.json, args.yaml) name paths relative to the repository."""
+    for record in (run_dir / "result.json", run_dir / "train" / "args.yaml"):
+        if record.is_file():
+            record.write_text(record.read_text().replace(f"{REPO}/", ""))
 
 
 def machine() -> dict:
