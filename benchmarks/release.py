@@ -65,7 +65,7 @@ def release(dataset: str, seed: int, out: Path = REPO / "weights") -> dict:
             "variant": variant,
             "seed": seed,
             "schedule": result["schedule"],
-            "train_command": "yolo " + result["command"],
+            "train_command": ("yolo " + result["command"]).replace(f"{REPO}/", ""),
             "val": {"imgsz": result["schedule"]["imgsz"], "batch": 16, "conf": 0.001},
             "metrics": result["metrics"],
             "bytes": (out / name).stat().st_size,
