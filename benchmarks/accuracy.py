@@ -138,13 +138,22 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         "name=train",
         "exist_ok=True",
     ]
-    start = time.time()
-    with open(run_dir / "train.log", "w") as log:
-        proc = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
+    weights = run_dir / "train" / "weights" / "last.pt"
+    # An interrupted run (machine restarted) goes on from its last epoch through ultralytics' own resume; the
+    # record says so, since the data order after the restart differs from an uninterrupted run's.
+    resumed = weights.is_file()
+    earlier = 0.0  # training seconds spent before the interruption, from the run's own results.csv
+    if resumed:
+        print(f"  resuming the interrupted run from {weights}", flush=True)
+        rows = (run_dir / "train" / "results.csv").read_text().splitlines()
+        earlier = float(rows[-1].split(",")[rows[0].split(",").index("time")]) if len(rows) > 1 else 0.0
+    start = time.time() - earlier
+    with open(run_dir / "train.log", "a" if resumed else "w") as log:
+        run = command[:2] + [f"model={weights}", "resume=True"] if resumed else command
+        proc = subprocess.run(run, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
     if proc.returncode:
         raise RuntimeError(f"training {dataset}/{variant}/seed{seed} failed; see {run_dir / 'train.log'}")
     train_seconds = time.time() - start
-    weights = run_dir / "train" / "weights" / "last.pt"
 
     from ultralytics import YOLO
 
@@ -157,6 +166,7 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         "schedule": schedule,
         "train_seconds": round(train_seconds, 1),
         "command": " ".join(command[1:]),
+        "resumed": resumed,
         "metrics": {},
     }
     yolo = YOLO(weights)

@@ -54,3 +54,37 @@ def test_benchmark_trains_evaluates_and_reports_end_to_end(tmp_path, env):
         [*command[:11], "2", *command[12:]], cwd=REPO, env=env, capture_output=True, text=True, timeout=900
     )
     assert proc.returncode != 0 and "use another --out folder" in proc.stderr
+
+
+POWER_CUT = """
+import os, sys
+from ultralytics import YOLO
+
+model = YOLO("yolov8n-p2.yaml")
+model.add_callback("on_model_save", lambda trainer: os._exit(0) if trainer.epoch == 0 else None)
+model.train(data=sys.argv[1], epochs=2, imgsz=64, batch=4, workers=0, plots=False, val=False, seed=0,
+            project=sys.argv[2], name="train", exist_ok=True)
+"""
+
+
+@pytest.mark.slow
+def test_an_interrupted_run_resumes_from_its_last_epoch_and_says_so(tmp_path, env):
+    from benchmarks.accuracy import prepare_synth
+
+    out = tmp_path / "o"
+    data = prepare_synth(out / "synth" / "data", 64, 8, 4)["all"]
+    run_dir = out / "synth" / "baseline" / "seed0"
+    script = tmp_path / "power_cut.py"
+    script.write_text(POWER_CUT)
+    subprocess.run([sys.executable, str(script), str(data), str(run_dir)], cwd=tmp_path, env=env, check=True)
+    assert len((run_dir / "train" / "results.csv").read_text().splitlines()) == 2  # header + the first epoch
+    command = [sys.executable, "-m", "benchmarks.accuracy", "--data", "synth", "--variants", "baseline", "--seeds", "0"]
+    command += ["--epochs", "2", "--imgsz", "64", "--batch", "4", "--synth-images", "8", "4", "--out", str(out)]
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "resuming the interrupted run" in proc.stdout
+    rows = (run_dir / "train" / "results.csv").read_text().splitlines()
+    assert [int(float(r.split(",")[0])) for r in rows[1:]] == [1, 2]  # the first epoch was not trained again
+    result = json.loads((run_dir / "result.json").read_text())
+    assert result["resumed"] is True and result["train_seconds"] > 0
+    assert "Resuming training" in (run_dir / "train.log").read_text()
