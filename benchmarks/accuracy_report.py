@@ -17,6 +17,7 @@ LABELS = {
     "fast": "SR-TOD, shuffle head (fast inference)",
     "half": "SR-TOD, half head",
     "rec01": "SR-TOD, rec_weight 0.1",
+    "residual": "SR-TOD, residual DGFE (follow-up)",
 }
 
 

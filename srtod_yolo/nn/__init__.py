@@ -1,6 +1,6 @@
 """SR-TOD layers in pure PyTorch: no ultralytics import, each usable alone."""
 
-from .dgfe import DGFE, RESIZE_MODES, resize_mask
+from .dgfe import DGFE, ENHANCE_MODES, RESIZE_MODES, resize_mask
 from .difference import DIFFERENCE_KINDS, difference_map, high_pass
 from .reconstruction import HalfReconstructionHead, ReconstructionHead, ShuffleReconstructionHead, default_widths
 from .srtod import HEADS, SRTOD, SRTOD_DEFAULTS
@@ -11,6 +11,7 @@ __all__ = (
     "DIFFERENCE_KINDS",
     "HEADS",
     "HalfReconstructionHead",
+    "ENHANCE_MODES",
     "RESIZE_MODES",
     "SRTOD",
     "SRTOD_DEFAULTS",

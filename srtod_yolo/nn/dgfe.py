@@ -6,9 +6,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ("DGFE", "RESIZE_MODES", "resize_mask")
+__all__ = ("DGFE", "ENHANCE_MODES", "RESIZE_MODES", "resize_mask")
 
 RESIZE_MODES = ("nearest", "maxpool")
+ENHANCE_MODES = ("paper", "residual")
 
 
 def resize_mask(mask: torch.Tensor, stride: int, mode: str = "nearest") -> torch.Tensor:
@@ -46,11 +47,16 @@ class DGFE(nn.Module):
     The spatial term `mask + 1` doubles the gated features where the difference map passed the threshold and
     keeps them elsewhere, so regions the reconstruction rebuilt well are not wiped out.
 
+    `enhance='residual'` (not in the paper; a follow-up of docs/results.md) computes P2' = P2 * (1 + w * mask): P2
+    passes unchanged where the gate is closed and the channel weights only add to the open cells, so the layer
+    starts close to the identity and cannot attenuate features the detector already relies on.
+
     Args:
         c1 (int): Channels of P2.
         reduction (int): MLP reduction ratio (16 in the paper).
         resize (str): How the mask reaches P2's grid: 'nearest' (official) or 'maxpool'.
         stride (int): Stride of P2 relative to the mask (4).
+        enhance (str): 'paper': P2 * w * (mask + 1); 'residual': P2 * (1 + w * mask).
 
     Returns:
         (torch.Tensor): P2' (B, c1, h, w).
@@ -61,10 +67,13 @@ class DGFE(nn.Module):
         torch.Size([1, 32, 8, 8])
     """
 
-    def __init__(self, c1: int, reduction: int = 16, resize: str = "nearest", stride: int = 4):
+    def __init__(self, c1: int, reduction: int = 16, resize: str = "nearest", stride: int = 4, enhance: str = "paper"):
         super().__init__()
         if resize not in RESIZE_MODES:
             raise ValueError(f"unknown mask resize mode '{resize}', expected one of {RESIZE_MODES}")
+        if enhance not in ENHANCE_MODES:
+            raise ValueError(f"unknown DGFE enhance mode '{enhance}', expected one of {ENHANCE_MODES}")
+        self.enhance = enhance
         hidden = max(c1 // reduction, 1)
         self.mlp = nn.Sequential(nn.Linear(c1, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, c1))
         self.resize, self.stride = resize, stride
@@ -83,4 +92,7 @@ class DGFE(nn.Module):
                 f"DGFE mask {tuple(mask.shape[-2:])} does not match the feature map {tuple(x.shape[-2:])} at "
                 f"stride {self.stride}"
             )
-        return x * self.channel_weights(x) * (mask.to(x.dtype) + 1)
+        mask = mask.to(x.dtype)
+        if getattr(self, "enhance", "paper") == "residual":  # checkpoints pickled before the option are 'paper'
+            return x * (1 + self.channel_weights(x) * mask)
+        return x * self.channel_weights(x) * (mask + 1)

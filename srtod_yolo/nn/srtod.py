@@ -25,6 +25,7 @@ SRTOD_DEFAULTS = {
     "threshold_mode": "ste",  # 'fixed', 'sign' (official, never learns) or 'ste' (learns)
     "resize": "nearest",  # mask to P2: 'nearest' (official) or 'maxpool' (keeps 2-px objects)
     "dgfe": True,  # False: reconstruction head alone, P2 passes unchanged (ablation)
+    "enhance": "paper",  # DGFE: 'paper' P2 * w * (mask + 1); 'residual' P2 * (1 + w * mask) (follow-up)
     "reduction": 16,  # DGFE channel-MLP reduction ratio
 }
 
@@ -51,7 +52,7 @@ class SRTOD(nn.Module):
         c1 (int): Channels of P2.
         image_channels (int): Channels of the input image (3).
         rec_weight (float): Weight of this layer's reconstruction loss (read by the model's loss).
-        head, widths, difference, cutoff, threshold, threshold_mode, resize, dgfe, reduction: see
+        head, widths, difference, cutoff, threshold, threshold_mode, resize, dgfe, enhance, reduction: see
             `SRTOD_DEFAULTS`.
 
     Returns:
@@ -78,6 +79,7 @@ class SRTOD(nn.Module):
         threshold_mode: str = SRTOD_DEFAULTS["threshold_mode"],
         resize: str = SRTOD_DEFAULTS["resize"],
         dgfe: bool = SRTOD_DEFAULTS["dgfe"],
+        enhance: str = SRTOD_DEFAULTS["enhance"],
         reduction: int = SRTOD_DEFAULTS["reduction"],
     ):
         super().__init__()
@@ -94,7 +96,7 @@ class SRTOD(nn.Module):
         self.threshold = ThresholdGate(threshold, threshold_mode)
         if resize not in RESIZE_MODES:
             raise ValueError(f"unknown mask resize mode '{resize}', expected one of {RESIZE_MODES}")
-        self.dgfe = DGFE(c1, reduction, resize, self.stride) if dgfe else None
+        self.dgfe = DGFE(c1, reduction, resize, self.stride, enhance) if dgfe else None
         self.image: torch.Tensor | None = None  # the network input, handed over by the model before a forward pass
         self.keep_maps = False  # set by visualisation: keep the full-resolution maps of the last pass
         self.sparse_inference = True  # eval: rebuild only the pixels the mask samples (exact); False: full maps
@@ -113,6 +115,7 @@ class SRTOD(nn.Module):
             "threshold_mode": self.threshold.mode,
             "resize": self.resize,
             "dgfe": self.use_dgfe,
+            "enhance": getattr(self.dgfe, "enhance", "paper"),
             "reduction": self.reduction,
         }
 

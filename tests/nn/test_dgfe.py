@@ -48,3 +48,31 @@ def test_resize_handles_odd_sizes_like_strided_convolutions():
 def test_unknown_resize_mode_is_rejected():
     with pytest.raises(ValueError, match="unknown mask resize mode 'bilinear'"):
         DGFE(16, resize="bilinear")
+
+
+def test_residual_enhance_keeps_p2_where_the_gate_is_shut_and_adds_w_where_it_is_open():
+    torch.manual_seed(0)
+    paper, residual = DGFE(32), DGFE(32, enhance="residual")
+    residual.load_state_dict(paper.state_dict())
+    x = torch.randn(2, 32, 4, 4)
+    mask = torch.zeros(2, 1, 16, 16)
+    mask[0, 0, 4, 8] = 1  # opens cell (1, 2) of the first image
+    out = residual(x, mask)
+    w = paper.channel_weights(x)
+    shut = torch.ones(2, 1, 4, 4, dtype=torch.bool)
+    shut[0, 0, 1, 2] = False
+    assert torch.equal(out[shut.expand_as(x)], x[shut.expand_as(x)])  # identity where the gate is shut
+    assert torch.allclose(out[0, :, 1, 2], x[0, :, 1, 2] * (1 + w[0, :, 0, 0]))
+    assert not torch.allclose(paper(x, mask), out)  # the paper's form scales every cell by w
+
+
+def test_a_dgfe_pickled_before_the_enhance_option_still_runs_the_paper_form():
+    dgfe = DGFE(16)
+    del dgfe.enhance  # what unpickling an older checkpoint gives
+    x, mask = torch.randn(1, 16, 2, 2), torch.ones(1, 1, 8, 8)
+    assert torch.allclose(dgfe(x, mask), x * dgfe.channel_weights(x) * 2)
+
+
+def test_unknown_enhance_mode_is_rejected():
+    with pytest.raises(ValueError, match="unknown DGFE enhance mode 'add'"):
+        DGFE(16, enhance="add")

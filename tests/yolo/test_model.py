@@ -116,11 +116,14 @@ def _yaml_with(**srtod) -> dict:
 
 def test_settings_travel_from_the_yaml_into_the_layer():
     model = SRTODDetectionModel(
-        _yaml_with(threshold_mode="sign", resize="maxpool", head="shuffle", widths=[24, 12], threshold=0.05),
+        _yaml_with(
+            threshold_mode="sign", resize="maxpool", head="shuffle", widths=[24, 12], threshold=0.05, enhance="residual"
+        ),
         verbose=False,
     )
     s = model.srtod_settings
     assert (s["threshold_mode"], s["resize"], s["head"], s["widths"]) == ("sign", "maxpool", "shuffle", [24, 12])
+    assert s["enhance"] == "residual" and model.srtod_layers[0].dgfe.enhance == "residual"
     assert s["threshold"] == pytest.approx(0.05)
 
 
@@ -130,6 +133,7 @@ def test_settings_travel_from_the_yaml_into_the_layer():
         ({"threshold": 1.5}, "out of range"),
         ({"threshold_mode": "learned"}, "unknown threshold mode"),
         ({"resize": "bicubic"}, "unknown mask resize mode"),
+        ({"enhance": "add"}, "unknown DGFE enhance mode"),
         ({"tresh": 0.1}, "unknown SR-TOD setting"),
     ],
 )
