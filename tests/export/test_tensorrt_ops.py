@@ -12,7 +12,7 @@ from srtod_yolo.export import check_graph, load_table
 VARIANTS = {
     "paper": {},  # convt head, pixel difference, ste threshold, nearest resize, DGFE
     "shuffle": {"head": "shuffle"},
-    "sign-maxpool": {"threshold_mode": "sign", "resize": "maxpool"},
+    "sign-maxpool-residual": {"threshold_mode": "sign", "resize": "maxpool", "enhance": "residual"},
     "fixed-no-dgfe": {"threshold_mode": "fixed", "dgfe": False},
 }
 
