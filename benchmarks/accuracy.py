@@ -14,6 +14,7 @@ its thermal and visible frames apart) and `synth` (the built-in synthetic swarm 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -146,8 +147,9 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
     earlier = 0.0  # training seconds spent before the interruption, from the run's own results.csv
     if resumed:
         print(f"  resuming the interrupted run from {weights}", flush=True)
-        rows = (run_dir / "train" / "results.csv").read_text().splitlines()
-        earlier = float(rows[-1].split(",")[rows[0].split(",").index("time")]) if len(rows) > 1 else 0.0
+        with open(run_dir / "train" / "results.csv") as f:
+            epochs = list(csv.DictReader(f))
+        earlier = float(epochs[-1]["time"]) if epochs else 0.0
     start = time.time() - earlier
     with open(run_dir / "train.log", "a" if resumed else "w") as log:
         run = command[:2] + [f"model={weights}", "resume=True"] if resumed else command
