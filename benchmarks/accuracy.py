@@ -44,6 +44,7 @@ VARIANTS = {
     "half": ("srtod-yolov8-p2.yaml", {"head": "half"}),  # one paper up block + pixel shuffle: 1.15x
     "rec01": ("srtod-yolov8-p2.yaml", {"rec_weight": 0.1}),  # follow-up: a lighter reconstruction loss
     "residual": ("srtod-yolov8-p2.yaml", {"enhance": "residual"}),  # follow-up: P2 unchanged where the gate is shut
+    "fast_residual": ("srtod-yolov8-p2.yaml", {"head": "shuffle", "enhance": "residual"}),  # both: deployable follow-up
 }
 METRICS = ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")
 

@@ -18,6 +18,7 @@ LABELS = {
     "half": "SR-TOD, half head",
     "rec01": "SR-TOD, rec_weight 0.1",
     "residual": "SR-TOD, residual DGFE (follow-up)",
+    "fast_residual": "SR-TOD, shuffle head + residual DGFE",
 }
 
 
