@@ -88,3 +88,13 @@ def test_an_interrupted_run_resumes_from_its_last_epoch_and_says_so(tmp_path, en
     result = json.loads((run_dir / "result.json").read_text())
     assert result["resumed"] is True and result["train_seconds"] > 0
     assert "Resuming training" in (run_dir / "train.log").read_text()
+    # trained to the end but never evaluated (the evaluation crashed): evaluated, not trained again
+    (run_dir / "result.json").unlink()
+    log_before = (run_dir / "train.log").read_text()
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "training finished earlier" in proc.stdout and "resuming" not in proc.stdout
+    assert (run_dir / "train" / "results.csv").read_text().splitlines() == rows
+    assert (run_dir / "train.log").read_text() == log_before
+    again = json.loads((run_dir / "result.json").read_text())
+    assert again["resumed"] is True and again["metrics"] == result["metrics"]
