@@ -78,6 +78,20 @@ VARIANTS = {
         sizes=(640,),
         note="the same, wider",
     ),
+    "srtod-yolov8n-p2-residual": Variant(
+        "srtod-yolov8-p2.yaml",
+        {"enhance": "residual"},
+        V8,
+        sizes=(640,),
+        note="paper head, exact sparse inference, residual gate",
+    ),
+    "srtod-yolov8n-p2-shuffle-residual": Variant(
+        "srtod-yolov8-p2.yaml",
+        {"head": "shuffle", "enhance": "residual"},
+        V8,
+        sizes=(640,),
+        note="shuffle head, residual gate",
+    ),
     V26: Variant("yolo26n-p2.yaml", sizes=(640,), note="stock ultralytics YOLO26n-P2"),
     "srtod-yolo26n-p2-convt": Variant(
         "srtod-yolo26-p2.yaml", {}, V26, sizes=(640,), note="paper head, exact sparse inference"
