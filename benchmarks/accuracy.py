@@ -236,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--data", nargs="+", default=["halmstad"], choices=("halmstad", "synth"))
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
-    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument(
+        "--seeds", nargs="+", type=int, default=None, help="default: 0 1 2; with --no-train, every seed found"
+    )
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--imgsz", type=int, default=320)
     p.add_argument("--batch", type=int, default=16)
@@ -262,8 +264,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         results = []
+        seeds = args.seeds or ([0, 1, 2] if not args.no_train else found_seeds(args.out / dataset, args.variants))
         # Seed-major order: after each seed the comparison of every variant is complete.
-        for seed in args.seeds:
+        for seed in seeds:
             for variant in args.variants:
                 result_file = args.out / dataset / variant / f"seed{seed}" / "result.json"
                 if args.no_train:  # tabulate what exists, whatever schedule it was trained with
@@ -278,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         write_report(summary, args.doc, args.doc.parent / "img")
     return 0
+
+
+def found_seeds(folder: Path, variants: list[str]) -> list[int]:
+    """The seeds of the finished runs of these variants under one dataset's results folder."""
+    files = [f for v in variants for f in (folder / v).glob("seed*/result.json")]
+    return sorted({int(f.parent.name.removeprefix("seed")) for f in files if f.parent.name[4:].isdigit()})
 
 
 def print_table(dataset: str, table: dict) -> None:

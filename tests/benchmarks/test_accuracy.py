@@ -98,3 +98,21 @@ def test_an_interrupted_run_resumes_from_its_last_epoch_and_says_so(tmp_path, en
     assert (run_dir / "train.log").read_text() == log_before
     again = json.loads((run_dir / "result.json").read_text())
     assert again["resumed"] is True and again["metrics"] == result["metrics"]
+
+
+def test_tabulating_without_training_takes_every_seed_found_unless_told(tmp_path):
+    from benchmarks.accuracy import main
+
+    for variant, seed, ap in (("baseline", 0, 0.2), ("baseline", 4, 0.4), ("residual", 3, 0.3)):
+        folder = tmp_path / "synth" / variant / f"seed{seed}"
+        folder.mkdir(parents=True)
+        metrics = {m: ap for m in ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")}
+        (folder / "result.json").write_text(json.dumps({"variant": variant, "seed": seed, "metrics": {"all": metrics}}))
+    (tmp_path / "synth" / "baseline" / "seed9").mkdir()  # an unfinished run: no result.json, not counted
+    assert main(["--data", "synth", "--no-train", "--out", str(tmp_path)]) == 0
+    table = json.loads((tmp_path / "summary.json").read_text())["synth"]["all"]
+    assert table["baseline"]["seeds"] == [0, 4] and table["residual"]["seeds"] == [3]
+    assert table["baseline"]["AP"]["mean"] == pytest.approx(0.3)
+    assert main(["--data", "synth", "--no-train", "--seeds", "0", "1", "2", "--out", str(tmp_path)]) == 0
+    table = json.loads((tmp_path / "summary.json").read_text())["synth"]["all"]
+    assert table["baseline"]["seeds"] == [0] and "residual" not in table
