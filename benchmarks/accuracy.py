@@ -41,7 +41,7 @@ VARIANTS = {
     "maxpool": ("srtod-yolov8-p2.yaml", {"resize": "maxpool"}),
     "highfreq": ("srtod-yolov8-p2.yaml", {"difference": "highfreq"}),
     "fast": ("srtod-yolov8-p2.yaml", {"head": "shuffle"}),  # the deployment variant: 1.05x the baseline's latency
-    "half": ("srtod-yolov8-p2.yaml", {"head": "half"}),  # one paper up block + pixel shuffle: 1.15x
+    "half": ("srtod-yolov8-p2.yaml", {"head": "half"}),  # one paper up block + pixel shuffle: 1.09-1.15x
     "rec01": ("srtod-yolov8-p2.yaml", {"rec_weight": 0.1}),  # follow-up: a lighter reconstruction loss
     "residual": ("srtod-yolov8-p2.yaml", {"enhance": "residual"}),  # follow-up: P2 unchanged where the gate is shut
     "fast_residual": ("srtod-yolov8-p2.yaml", {"head": "shuffle", "enhance": "residual"}),  # both: deployable follow-up
