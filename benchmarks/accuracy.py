@@ -146,20 +146,21 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
     # An interrupted run (machine restarted) goes on from its last epoch through ultralytics' own resume; the
     # record says so, since the data order after the restart differs from an uninterrupted run's. A run whose
     # training finished but whose evaluation did not is only evaluated.
+    started = weights.is_file()
     epochs = []
-    if weights.is_file():
+    if started:
         with open(run_dir / "train" / "results.csv") as f:
             epochs = list(csv.DictReader(f))
     earlier = float(epochs[-1]["time"]) if epochs else 0.0  # training seconds already spent, from results.csv
-    if weights.is_file() and len(epochs) >= args.epochs:
+    if started and len(epochs) >= args.epochs:
         print(f"  training finished earlier ({weights}); evaluating it", flush=True)
         train_seconds = earlier
     else:
-        if weights.is_file():
+        if started:
             print(f"  resuming the interrupted run from {weights}", flush=True)
         start = time.time() - earlier
-        with open(log_file, "a" if weights.is_file() else "w") as log:
-            run = command[:2] + [f"model={weights}", "resume=True"] if weights.is_file() else command
+        with open(log_file, "a" if started else "w") as log:
+            run = command[:2] + [f"model={weights}", "resume=True"] if started else command
             proc = subprocess.run(run, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
         if proc.returncode:
             raise RuntimeError(f"training {dataset}/{variant}/seed{seed} failed; see {log_file}")
