@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import REPO, SHARED_DATA, run
+from conftest import REPO, needs_halmstad, run
 
 from srtod_yolo.metrics import evaluate_coco
 from srtod_yolo.weights import released_weights
@@ -18,7 +18,7 @@ def test_every_released_checkpoint_is_recorded_and_small():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs the shared real-halmstad-drone frames")
+@needs_halmstad
 @pytest.mark.parametrize("name", sorted(RECORDS))
 def test_released_weights_reproduce_their_recorded_val_metrics(name, sandbox, env, tmp_path):
     from benchmarks.accuracy import prepare_halmstad

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, SHARED_DATA
+from conftest import REPO, SHARED_DATA, needs_halmstad
 
 from benchmarks.accuracy_report import markdown_table, summarise
 
@@ -30,7 +30,7 @@ def test_summary_gives_mean_and_sample_std_over_seeds():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs the shared real-halmstad-drone frames")
+@needs_halmstad
 def test_benchmark_trains_evaluates_and_reports_end_to_end(tmp_path, env):
     doc = tmp_path / "results.md"
     doc.write_text("# Results\n\nkept text\n")

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 import yaml
-from conftest import SHARED_DATA, run
+from conftest import SHARED_DATA, needs_halmstad, run
 from ultralytics import YOLO
 
 from srtod_yolo.demo import CLIPS
@@ -75,6 +75,7 @@ def test_yolo_predict_runs_the_onnx_model_on_a_real_clip(exported, sandbox, env,
     assert len(saved) == 1 and frame_count(saved[0]) == 12
 
 
+@needs_halmstad
 def test_yolo_predict_save_diff_draws_the_exported_difference_map(exported, sandbox, env, tmp_path):
     image = SHARED_DATA / "val" / "images" / "va_0002.png"  # a 320x256 thermal frame
     run(
@@ -96,6 +97,7 @@ def test_yolo_predict_save_diff_draws_the_exported_difference_map(exported, sand
     assert saved.shape[:2] == (height, 2 * width + 2)  # the prediction, a 2-px bar, the difference overlay
 
 
+@needs_halmstad
 def test_exported_difference_map_is_the_one_pytorch_draws(exported):
     image = str(SHARED_DATA / "val" / "images" / "va_0001.png")  # a 640x512 visible frame
     from_pt = YOLO(exported["pt"]).predict(image, imgsz=640, save_diff=True, verbose=False)[0]
@@ -105,6 +107,7 @@ def test_exported_difference_map_is_the_one_pytorch_draws(exported):
     assert len(from_onnx.boxes) == len(from_pt.boxes)
 
 
+@needs_halmstad
 def test_yolo_val_runs_the_onnx_model_on_real_frames(exported, sandbox, env, tmp_path):
     # Six real frames with their labels, as one 'drone' class to match the model trained on the synthetic set.
     for split in ("images", "labels"):

@@ -8,7 +8,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, needs_halmstad
 from ultralytics import YOLO
 from ultralytics.data.augment import LetterBox
 
@@ -89,6 +89,7 @@ def test_default_export_has_exactly_the_stock_single_output(exported):
     assert metadata(exported["dynamic"])["srtod_output"] == "none"
 
 
+@needs_halmstad
 @pytest.mark.parametrize("sensor, imgsz", [("IR", 320), ("V", 640)])
 def test_dynamic_onnx_matches_pytorch_on_real_frames(exported, sensor, imgsz):
     # Native sizes, letterboxed to the minimal rectangle as the predictor does: 320x256 -> 256x320, 640x512 ->
@@ -98,6 +99,7 @@ def test_dynamic_onnx_matches_pytorch_on_real_frames(exported, sensor, imgsz):
     assert_detections_match(output0, reference, strides)
 
 
+@needs_halmstad
 def test_static_onnx_matches_pytorch_on_real_frames(exported):
     for frame in real_frames("IR", 1) + real_frames("V", 1):
         x = letterboxed([frame], 320, auto=False)
@@ -105,6 +107,7 @@ def test_static_onnx_matches_pytorch_on_real_frames(exported):
         assert_detections_match(output0, reference, strides)
 
 
+@needs_halmstad
 @pytest.mark.parametrize("sensor, imgsz", [("IR", 320), ("V", 640)])
 def test_difference_output_matches_the_pytorch_layer_map(exported, sensor, imgsz):
     inputs, outputs = io_specs(exported["difference"])
@@ -124,6 +127,7 @@ def test_difference_output_matches_the_pytorch_layer_map(exported, sensor, imgsz
     assert np.array_equal(output1 > t, difference > t)
 
 
+@needs_halmstad
 def test_mask_output_is_the_binary_gate_of_the_pytorch_layer(exported):
     x = letterboxed(real_frames("V", 1), 320, auto=False)
     (output0, output1), reference, layer, strides = compare(exported["mask"], exported["pt"], x, True)
