@@ -18,6 +18,7 @@ import csv
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -161,8 +162,8 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         start = time.time() - earlier
         with open(log_file, "a" if started else "w") as log:
             run = command[:2] + [f"model={weights}", "resume=True"] if started else command
-            proc = subprocess.run(run, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
-        if proc.returncode:
+            returncode = run_child(run, log)
+        if returncode:
             raise RuntimeError(f"training {dataset}/{variant}/seed{seed} failed; see {log_file}")
         train_seconds = time.time() - start
     resumed = log_file.is_file() and "Resuming training" in log_file.read_text(errors="replace")
@@ -204,6 +205,31 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
     result_file.write_text(json.dumps(result, indent=2) + "\n")
     make_portable(run_dir)
     return result
+
+
+def run_child(command: list[str], log) -> int:
+    """Run one training command, its output into `log`; stop it too when this process is stopped.
+
+    `kill <pid>` of the benchmark (SIGTERM) would otherwise leave the `yolo train` child running as an orphan, still
+    writing into the run's folder; Ctrl-C reaches the whole process group anyway, SIGTERM only this process.
+    """
+    child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return child.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if child.poll() is None:  # stopped (signal, Ctrl-C, error) while the child still runs
+            child.terminate()
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
 
 
 def make_portable(run_dir: Path) -> None:

@@ -11,6 +11,8 @@ ultralytics' `labels.cache`, so a second (cached) run reports the same line.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
@@ -139,14 +141,22 @@ class CheckedYOLODataset(YOLODataset):
     def cache_labels(self, path: Path = Path("./labels.cache")) -> dict:
         """Scan the labels as ultralytics does, then store the counts in the cache file it wrote."""
         self.skipped = Counter()
-        cache = super().cache_labels(path)
+        # Ultralytics deletes and rewrites the cache in place, so a second run scanning the same labels at the same
+        # moment (two trainings on one dataset) can find it gone between its own check and delete, and crash with
+        # FileNotFoundError. The scan goes to a file of this process's own, which then replaces the cache in one step.
+        # Same stem (train.cache-<pid>-<thread>): ultralytics' progress line still reads 'Scanning .../labels/train'.
+        private = path.with_suffix(f"{path.suffix or '.cache'}-{os.getpid()}-{threading.get_ident()}")
+        cache = super().cache_labels(private)
         cache[CACHE_KEY] = dict(self.skipped)
-        if path.exists():
+        if private.exists():  # ultralytics wrote it: the folder is writable
             try:  # the same format ultralytics writes (np.save of the dict), now with our counts
-                with open(path, "wb") as f:
+                with open(private, "wb") as f:
                     np.save(f, cache)
+                os.replace(private, path)
             except OSError as e:
-                LOGGER.warning(f"{self.prefix}could not add the data-check counts to {path}: {e}")
+                LOGGER.warning(f"{self.prefix}could not write the labels cache {path}: {e}")
+            finally:
+                private.unlink(missing_ok=True)
         return cache
 
     def _load_or_scan_cache(self, cache_path: Path, cache_hash: str) -> tuple[dict, bool]:

@@ -1,7 +1,10 @@
 import json
 import math
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import REPO, SHARED_DATA, needs_halmstad
@@ -116,3 +119,25 @@ def test_tabulating_without_training_takes_every_seed_found_unless_told(tmp_path
     assert main(["--data", "synth", "--no-train", "--seeds", "0", "1", "2", "--out", str(tmp_path)]) == 0
     table = json.loads((tmp_path / "summary.json").read_text())["synth"]["all"]
     assert table["baseline"]["seeds"] == [0] and "residual" not in table
+
+
+def test_stopping_the_benchmark_stops_its_training_child(tmp_path):
+    # `kill <benchmark pid>` must not leave the training process behind, writing into the run's folder.
+    pid_file = tmp_path / "child.pid"
+    child = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+    script = (
+        "import sys\nfrom benchmarks.accuracy import run_child\n"
+        f"with open({str(tmp_path / 'log')!r}, 'w') as log:\n"
+        f"    sys.exit(run_child([sys.executable, '-c', {child!r}], log))\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=REPO)
+    for _ in range(300):
+        if pid_file.is_file() and pid_file.read_text():
+            break
+        time.sleep(0.1)
+    child_pid = int(pid_file.read_text())
+    os.kill(child_pid, 0)  # running
+    parent.send_signal(signal.SIGTERM)
+    assert parent.wait(timeout=60) == 128 + signal.SIGTERM
+    with pytest.raises(ProcessLookupError):  # stopped and reaped by the benchmark, not orphaned
+        os.kill(child_pid, 0)
