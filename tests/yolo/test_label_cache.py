@@ -10,18 +10,18 @@ from conftest import REPO
 from srtod_yolo.data.synth import build_dataset
 from srtod_yolo.yolo.dataset import CheckedYOLODataset
 
-# Each process lists a different subset of the same folder, so every build finds the cache stale and rewrites it.
+HERE = Path(__file__).resolve().parent
+
+# Each process scans a different subset of the same folder, so every scan finds the cache stale and rewrites it.
 SCANNER = """
 import sys
+sys.path[:0] = [sys.argv[4], sys.argv[5]]  # this test's folder and tests/ (its conftest)
 from pathlib import Path
-from srtod_yolo.yolo.dataset import CheckedYOLODataset
-root, k, rounds = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-images = sorted((root / "images" / "train").glob("*.jpg"))[k:]
-listing = root / f"subset{k}.txt"
-listing.write_text("".join(f"{p}\\n" for p in images))
+from test_label_cache import scan
+root, skip, rounds = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 for _ in range(rounds):
-    ds = CheckedYOLODataset(img_path=str(listing), data={"names": {0: "drone"}, "channels": 3}, augment=False, imgsz=64)
-    assert len(ds.labels) == len(images), (len(ds.labels), len(images))
+    n = len(scan(root, skip).labels)
+    assert n == 40 - skip, n
 """
 
 
@@ -61,7 +61,7 @@ def test_concurrent_scans_of_one_labels_folder_neither_crash_nor_leave_partial_f
     build_dataset(root, train=40, val=2, seed=1, width=64, height=64, workers=0, video_frames=0)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", SCANNER, str(root), str(k), "15"],
+            [sys.executable, "-c", SCANNER, str(root), str(k), "15", str(HERE), str(HERE.parent)],
             cwd=REPO,
             env=env,
             stdout=subprocess.PIPE,
