@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .cue import DifferenceCue
 from .dgfe import DGFE, RESIZE_MODES
 from .difference import DIFFERENCE_KINDS, difference_map
 from .reconstruction import HalfReconstructionHead, ReconstructionHead, ShuffleReconstructionHead
@@ -25,7 +26,8 @@ SRTOD_DEFAULTS = {
     "threshold_mode": "ste",  # 'fixed', 'sign' (official, never learns) or 'ste' (learns)
     "resize": "nearest",  # mask to P2: 'nearest' (official) or 'maxpool' (keeps 2-px objects)
     "dgfe": True,  # False: reconstruction head alone, P2 passes unchanged (ablation)
-    "enhance": "paper",  # DGFE: 'paper' P2 * w * (mask + 1); 'residual' P2 * (1 + w * mask) (follow-up)
+    # 'paper' P2 * w * (mask + 1); follow-ups: 'residual' P2 * (1 + w * mask), 'fuse' P2 + zero-init Conv(D)
+    "enhance": "paper",
     "reduction": 16,  # DGFE channel-MLP reduction ratio
 }
 
@@ -96,7 +98,9 @@ class SRTOD(nn.Module):
         self.threshold = ThresholdGate(threshold, threshold_mode)
         if resize not in RESIZE_MODES:
             raise ValueError(f"unknown mask resize mode '{resize}', expected one of {RESIZE_MODES}")
-        self.dgfe = DGFE(c1, reduction, resize, self.stride, enhance) if dgfe else None
+        # enhance='fuse' replaces DGFE with the learned cue of the unthresholded difference map (`DifferenceCue`).
+        self.dgfe = DGFE(c1, reduction, resize, self.stride, enhance) if dgfe and enhance != "fuse" else None
+        self.cue = DifferenceCue(c1, self.stride) if dgfe and enhance == "fuse" else None
         self.image: torch.Tensor | None = None  # the network input, handed over by the model before a forward pass
         self.keep_maps = False  # set by visualisation: keep the full-resolution maps of the last pass
         self.sparse_inference = True  # eval: rebuild only the pixels the mask samples (exact); False: full maps
@@ -115,7 +119,7 @@ class SRTOD(nn.Module):
             "threshold_mode": self.threshold.mode,
             "resize": self.resize,
             "dgfe": self.use_dgfe,
-            "enhance": getattr(self.dgfe, "enhance", "paper"),
+            "enhance": "fuse" if getattr(self, "cue", None) is not None else getattr(self.dgfe, "enhance", "paper"),
             "reduction": self.reduction,
         }
 
@@ -129,7 +133,7 @@ class SRTOD(nn.Module):
             self.last = {"reconstruction": reconstruction}
             if not self.use_dgfe:
                 return p2
-            return self.dgfe(p2, self.threshold(difference_map(reconstruction, image, self.difference, self.cutoff)))
+            return self._enhance(p2, difference_map(reconstruction, image, self.difference, self.cutoff))
 
         if self.keep_maps:
             with torch.no_grad():
@@ -137,7 +141,7 @@ class SRTOD(nn.Module):
                 difference = difference_map(reconstruction, image, self.difference, self.cutoff)
                 mask = self.threshold(difference)
             self.last = {"p2": p2, "reconstruction": reconstruction, "difference": difference, "mask": mask}
-            return self.dgfe(p2, mask) if self.use_dgfe else p2
+            return self._enhance(p2, difference, mask) if self.use_dgfe else p2
 
         self.last = {"p2": p2}
         if not self.use_dgfe:
@@ -148,7 +152,13 @@ class SRTOD(nn.Module):
             difference = difference_map(self.reconstruction_head.phase(p2), sampled, "pixel")
             return self.dgfe(p2, self.threshold(difference))
         reconstruction = self.reconstruction_head(p2, size)
-        return self.dgfe(p2, self.threshold(difference_map(reconstruction, image, self.difference, self.cutoff)))
+        return self._enhance(p2, difference_map(reconstruction, image, self.difference, self.cutoff))
+
+    def _enhance(self, p2: torch.Tensor, difference: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """P2' from the full-resolution difference map (B, 1, H, W): the learned cue, or DGFE behind the gate."""
+        if getattr(self, "cue", None) is not None:
+            return self.cue(p2, difference)
+        return self.dgfe(p2, self.threshold(difference) if mask is None else mask)
 
     @property
     def samples_sparsely(self) -> bool:
@@ -158,6 +168,7 @@ class SRTOD(nn.Module):
             and hasattr(self.reconstruction_head, "phase")
             and self.difference == "pixel"
             and self.use_dgfe
+            and getattr(self, "cue", None) is None  # the cue reads every pixel of the map
             and self.resize == "nearest"
         )
 

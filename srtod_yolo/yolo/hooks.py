@@ -207,6 +207,7 @@ def _install() -> None:
     torch.serialization.add_safe_globals(
         [
             srtod_model.SRTODDetectionModel,
+            srtod_model.TinyDetectionModel,
             srtod_model.SRTODLayer,
             srtod_nn.SRTOD,
             srtod_nn.ReconstructionHead,
@@ -215,6 +216,7 @@ def _install() -> None:
             srtod_nn.reconstruction.UpBlock,
             srtod_nn.ThresholdGate,
             srtod_nn.DGFE,
+            srtod_nn.DifferenceCue,
         ]
     )
 

@@ -11,6 +11,7 @@ from ultralytics.nn.tasks import DetectionModel, yaml_model_load
 from ultralytics.utils import LOGGER
 
 from ..nn import SRTOD
+from .assign import TinyDetectionModel, has_assign_section
 
 __all__ = ("SRTODDetectionModel", "SRTODLayer", "build_detection_model", "has_srtod_layers")
 
@@ -42,12 +43,13 @@ def has_srtod_layers(cfg: str | Path | dict) -> bool:
     return any(row[2] == LAYER_NAME for row in d.get("backbone", []) + d.get("head", []))
 
 
-class SRTODDetectionModel(DetectionModel):
+class SRTODDetectionModel(TinyDetectionModel):
     """A YOLO detection model with SR-TOD layers (see `srtod_yolo.nn.SRTOD`).
 
     Differences from `DetectionModel`, all through its public methods:
     - `predict` hands the input image to the SR-TOD layers (the layer graph has no index for it);
     - `loss` adds lambda * MSE(I_r, I_o) per SR-TOD layer and reports it as `rec_loss`;
+    - an `assign:` section in the YAML trains it with the NWD assignment and box loss (`TinyDetectionModel`);
     - `load` renumbers a stock model's layers, so its weights reach every layer the two share even though the
       SR-TOD rows shift the indices of the layers after them (the Detect head).
 
@@ -137,7 +139,9 @@ class SRTODDetectionModel(DetectionModel):
 
 
 def build_detection_model(cfg="yolov8n.yaml", ch: int = 3, nc: int | None = None, verbose: bool = True):
-    """Build a `SRTODDetectionModel` when the YAML has SR-TOD rows, else a stock `DetectionModel`."""
+    """Build the model class a YAML asks for: SR-TOD rows, an `assign:` section (NWD), or neither (stock)."""
     d = cfg if isinstance(cfg, dict) else yaml_model_load(cfg)
-    model_class = SRTODDetectionModel if has_srtod_layers(d) else DetectionModel
+    model_class = (
+        SRTODDetectionModel if has_srtod_layers(d) else TinyDetectionModel if has_assign_section(d) else DetectionModel
+    )
     return model_class(d, ch=ch, nc=nc, verbose=verbose)

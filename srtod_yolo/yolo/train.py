@@ -5,10 +5,12 @@ from __future__ import annotations
 from copy import copy
 
 from ultralytics.models.yolo.detect import DetectionTrainer
+from ultralytics.nn.tasks import yaml_model_load
 from ultralytics.utils import LOGGER, RANK
 from ultralytics.utils.torch_utils import unwrap_model
 
 from ..nn import ThresholdGate
+from .assign import TinyDetectionModel, has_assign_section
 from .dataset import build_checked_dataset
 from .model import SRTODDetectionModel, has_srtod_layers
 from .val import TinyObjectValidator
@@ -17,7 +19,10 @@ __all__ = ("SRTODTrainer",)
 
 
 class SRTODTrainer(DetectionTrainer):
-    """`DetectionTrainer` that builds `SRTODDetectionModel` for YAMLs with SR-TOD rows and stock models otherwise.
+    """`DetectionTrainer` that builds the SR-TOD, NWD-assignment or stock model its YAML asks for.
+
+    `SRTODDetectionModel` for YAMLs with SR-TOD rows, `TinyDetectionModel` for YAMLs with an `assign:` section (NWD
+    assignment and box loss), the stock model otherwise.
 
     The loss of an SR-TOD model carries a `rec_loss` item, which ultralytics shows as its own column in the
     progress bar and results.csv. Learnable thresholds go to the optimiser group without weight decay: decay
@@ -31,9 +36,11 @@ class SRTODTrainer(DetectionTrainer):
 
     def get_model(self, cfg=None, weights=None, verbose: bool = True):
         """Return an SR-TOD model for SR-TOD YAMLs (loading `weights` if given), else the stock detection model."""
-        if cfg is None or not has_srtod_layers(cfg):
+        d = None if cfg is None else cfg if isinstance(cfg, dict) else yaml_model_load(cfg)
+        if d is None or not (has_srtod_layers(d) or has_assign_section(d)):
             return super().get_model(cfg=cfg, weights=weights, verbose=verbose)
-        model = SRTODDetectionModel(cfg, nc=self.data["nc"], ch=self.data["channels"], verbose=verbose and RANK == -1)
+        model_class = SRTODDetectionModel if has_srtod_layers(d) else TinyDetectionModel
+        model = model_class(cfg, nc=self.data["nc"], ch=self.data["channels"], verbose=verbose and RANK == -1)
         model = self.set_model_names_for_load(model)
         if weights:
             model.load(weights)
