@@ -28,12 +28,14 @@ import numpy as np
 import yaml
 
 from benchmarks.accuracy_report import summarise, write_report
+from benchmarks.paired import image_resamples, merge_coco, replicate_metrics
 
 REPO = Path(__file__).resolve().parents[1]
 HALMSTAD = Path(os.environ.get("SRTOD_HALMSTAD", REPO.parent / "shared" / "data" / "real-halmstad-drone"))
 OUT = REPO / "benchmarks" / "results" / "accuracy"
 
 # name: (model YAML, SR-TOD settings overriding the YAML's `srtod:` section; None: the stock model as it is)
+# Variants with an `assign:` section are in ASSIGN below (NWD in the assigner and box loss, srtod_yolo.yolo.assign).
 VARIANTS = {
     "baseline": ("yolov8n-p2.yaml", None),
     "full": ("srtod-yolov8-p2.yaml", {}),  # paper head, DGFE, ste threshold, nearest resize, pixel map
@@ -46,22 +48,39 @@ VARIANTS = {
     "rec01": ("srtod-yolov8-p2.yaml", {"rec_weight": 0.1}),  # follow-up: a lighter reconstruction loss
     "residual": ("srtod-yolov8-p2.yaml", {"enhance": "residual"}),  # follow-up: P2 unchanged where the gate is shut
     "fast_residual": ("srtod-yolov8-p2.yaml", {"head": "shuffle", "enhance": "residual"}),  # both: deployable follow-up
+    # Issue 16's candidates. The difference map as a learned cue (zero-initialised fusion: starts as the baseline):
+    "fuse": ("srtod-yolov8-p2.yaml", {"enhance": "fuse"}),
+    # Tiny-object assignment (NWD) for the stock model and for SR-TOD, as the paper's best rows pair the two:
+    "nwd": ("yolov8-p2.yaml", None),
+    "full_nwd": ("srtod-yolov8-p2.yaml", {}),
+    "residual_nwd": ("srtod-yolov8-p2.yaml", {"enhance": "residual"}),
+    "fuse_nwd": ("srtod-yolov8-p2.yaml", {"enhance": "fuse"}),
 }
+NWD = {"nwd_assign": 0.5, "nwd_loss": 0.5, "nwd_constant": 12.8}
+ASSIGN = {"nwd": NWD, "full_nwd": NWD, "residual_nwd": NWD, "fuse_nwd": NWD}  # variant: the YAML's `assign:` section
 METRICS = ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")
+AITOD_JSON = ("aitod_gt.json", "aitod_predictions.json")  # what `yolo val save_json=True` writes (metrics.aitod)
 
 
 def variant_yaml(name: str, folder: Path) -> str:
-    """Return a model YAML for a variant: the stock name, or a copy of the SR-TOD YAML with its settings changed."""
+    """Return a model YAML for a variant: the stock name, or a copy of the YAML with its settings changed."""
     base, overrides = VARIANTS[name]
-    if overrides is None:
-        return base
+    assign = ASSIGN.get(name)
+    if overrides is None and assign is None:
+        return base.replace("yolov8-p2", "yolov8n-p2")
+    from ultralytics.utils.checks import check_yaml
+
     from srtod_yolo.yolo.hooks import resolve_config
 
-    d = yaml.safe_load(Path(resolve_config(base)).read_text())
-    d["srtod"] = {**d.get("srtod", {}), **overrides}
+    source = resolve_config(base) if base.startswith("srtod-") else check_yaml(base)
+    d = yaml.safe_load(Path(source).read_text())
+    if overrides is not None:
+        d["srtod"] = {**d.get("srtod", {}), **overrides}
+    if assign is not None:
+        d["assign"] = dict(assign)
     folder.mkdir(parents=True, exist_ok=True)
     # The scale comes from the file name, as for every ultralytics YAML: 'srtod-yolov8n-p2-full.yaml' is scale n.
-    path = folder / f"srtod-yolov8n-p2-{name}.yaml"
+    path = folder / f"{Path(base).stem.replace('yolov8-p2', 'yolov8n-p2')}-{name}.yaml"
     path.write_text(yaml.safe_dump(d, sort_keys=False))
     return str(path)
 
@@ -98,6 +117,84 @@ def prepare_halmstad(folder: Path) -> dict[str, Path]:
     return yamls
 
 
+def prepare_halmstad_native(folder: Path, tile: tuple[int, int] = (320, 256), empty_keep: float = 1 / 3) -> dict:
+    """The real frames at their native pixel scale: train on thermal frames whole and visible frames in tiles.
+
+    Thermal frames (320x256) are the network size already. Visible frames (640x512) would be halved by a 320 network,
+    turning 3-8 px drones into 1.5-4 px ones; instead they are cut into 320x256 tiles at native resolution with SAHI's
+    slicing (boxes clipped to the tile, kept when at least half of a box is inside), every tile with an object kept
+    and a seeded third of the empty ones (sky, tree lines, buildings: the negatives). Evaluation is on whole val
+    frames at native resolution: thermal at imgsz 320, visible at imgsz 640 (`SUBSET_IMGSZ`).
+    """
+    from sahi.slicing import slice_image
+    from sahi.utils.coco import CocoAnnotation
+
+    yamls = prepare_halmstad(folder)  # val listings and the linked frames
+    tiles = folder / "train_native"
+    done = tiles / "done.json"
+    if not done.is_file():
+        import cv2
+
+        rng = np.random.default_rng(0)
+        (tiles / "images").mkdir(parents=True, exist_ok=True)
+        (tiles / "labels").mkdir(parents=True, exist_ok=True)
+        counts = {"frames": 0, "whole": 0, "tiles": 0, "empty_tiles_kept": 0, "boxes": 0}
+        for image_path in sorted((HALMSTAD / "train" / "images").glob("*.png")):
+            image = cv2.imread(str(image_path))
+            h, w = image.shape[:2]
+            label_file = HALMSTAD / "train" / "labels" / f"{image_path.stem}.txt"
+            rows = [line.split() for line in label_file.read_text().splitlines() if line.strip()]
+            counts["frames"] += 1
+            if w <= tile[0] and h <= tile[1]:
+                (tiles / "images" / image_path.name).symlink_to(image_path)
+                (tiles / "labels" / label_file.name).write_text(label_file.read_text())
+                counts["whole"] += 1
+                counts["boxes"] += len(rows)
+                continue
+            annotations = []
+            for c, cx, cy, bw, bh in rows:
+                box = [(float(cx) - float(bw) / 2) * w, (float(cy) - float(bh) / 2) * h, float(bw) * w, float(bh) * h]
+                annotations.append(CocoAnnotation(bbox=box, category_id=int(c), category_name=str(c)))
+            sliced = slice_image(
+                image[..., ::-1],  # SAHI reads RGB arrays
+                coco_annotation_list=annotations,
+                slice_width=tile[0],
+                slice_height=tile[1],
+                overlap_width_ratio=0.0,
+                overlap_height_ratio=0.0,
+                auto_slice_resolution=False,
+                min_area_ratio=0.5,
+            )
+            for piece, (x0, y0), boxes in zip(sliced.images, sliced.starting_pixels, sliced.coco_images):
+                labels = []
+                for a in boxes.annotations:
+                    bx, by, bw, bh = a.bbox
+                    th, tw = piece.shape[:2]
+                    labels.append(
+                        f"{a.category_id} {(bx + bw / 2) / tw:.6f} {(by + bh / 2) / th:.6f} {bw / tw:.6f} {bh / th:.6f}"
+                    )
+                if not labels and rng.random() >= empty_keep:
+                    continue
+                name = f"{image_path.stem}_x{x0}_y{y0}"
+                cv2.imwrite(str(tiles / "images" / f"{name}.png"), np.ascontiguousarray(piece[..., ::-1]))
+                (tiles / "labels" / f"{name}.txt").write_text("".join(f"{line}\n" for line in labels))
+                counts["tiles"] += 1
+                counts["empty_tiles_kept"] += not labels
+                counts["boxes"] += len(labels)
+        done.write_text(json.dumps(counts, indent=2) + "\n")
+    for subset, path in yamls.items():
+        d = yaml.safe_load(path.read_text())
+        d["train"] = str(tiles / "images")
+        native = path.with_name(path.stem + "_native.yaml")
+        native.write_text(yaml.safe_dump(d, sort_keys=False))
+        yamls[subset] = native
+    return yamls
+
+
+# Native evaluation size of each Halmstad subset (`--native`): thermal frames are 320 px wide, visible 640 px.
+SUBSET_IMGSZ = {"thermal": 320, "visible": 640}
+
+
 def prepare_synth(folder: Path, imgsz: int, train: int = 1000, val: int = 200) -> dict[str, Path]:
     """The synthetic swarm set rendered at the network size (drones keep their DroneSwarms-like 2-16 px)."""
     from srtod_yolo.data.synth import build_dataset
@@ -113,6 +210,14 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
     run_dir = args.out / dataset / variant / f"seed{seed}"
     result_file = run_dir / "result.json"
     schedule = {"epochs": args.epochs, "imgsz": args.imgsz, "batch": args.batch, "fraction": args.fraction}
+    if args.native:
+        schedule["native"] = True  # visible frames trained in native-resolution tiles, evaluated at native size
+    pretrained = None
+    if args.pretrain_from:  # e.g. swarm pretraining: the same variant and seed, trained on the synthetic swarms
+        pretrained = args.pretrain_from / variant / f"seed{seed}" / "train" / "weights" / "last.pt"
+        if not pretrained.is_file():
+            raise SystemExit(f"--pretrain-from: {pretrained} does not exist; train {variant} seed {seed} there first")
+        schedule["pretrained"] = str(pretrained.relative_to(REPO) if pretrained.is_relative_to(REPO) else pretrained)
     if result_file.is_file():
         result = json.loads(result_file.read_text())
         if result["schedule"] != schedule:
@@ -132,7 +237,9 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         f"batch={args.batch}",
         f"seed={seed}",
         "deterministic=True",
-        "val=False",  # no model selection on the reported split: the last epoch is evaluated
+        # No model selection on the reported split: the last epoch is evaluated. --curve validates every epoch
+        # too, only to draw the AP-per-epoch curve (convergence).
+        f"val={bool(args.curve)}",
         "plots=False",
         f"close_mosaic={max(1, min(10, args.epochs // 4))}",
         f"fraction={args.fraction}",
@@ -141,6 +248,7 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         f"project={run_dir}",
         "name=train",
         "exist_ok=True",
+        *([f"pretrained={pretrained}"] if pretrained else []),
     ]
     weights = run_dir / "train" / "weights" / "last.pt"
     log_file = run_dir / "train.log"
@@ -176,6 +284,7 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         "seed": seed,
         "model_yaml": Path(model).name,
         "settings": VARIANTS[variant][1],
+        "assign": ASSIGN.get(variant),
         "schedule": schedule,
         "train_seconds": round(train_seconds, 1),
         "command": " ".join(command[1:]),
@@ -186,22 +295,43 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
     layers = getattr(yolo.model, "srtod_layers", [])
     if layers:
         result["learned_threshold"] = float(layers[0].threshold.value.detach())
-    for subset, data in yamls.items():
+    keys = ("AP", "AP25", "AP50", "AP75", "AP_vt", "AP_t", "AP_s", "AP_m")
+    predictions = {}
+    # Natively, thermal and visible frames are evaluated at their own size and 'all' from the two together.
+    subsets = [s for s in yamls if not (args.native and s == "all")]
+    for subset in subsets:
         metrics = yolo.val(
-            data=str(data),
-            imgsz=args.imgsz,
+            data=str(yamls[subset]),
+            imgsz=SUBSET_IMGSZ.get(subset, args.imgsz) if args.native else args.imgsz,
             batch=16,
             conf=0.001,
             plots=False,
             workers=0,
             verbose=False,
+            save_json=args.bootstrap > 0 or args.native,
             project=str(run_dir),
             name=f"val_{subset}",
             exist_ok=True,
         )
-        values = {k: float(metrics.aitod[k]) for k in ("AP", "AP25", "AP50", "AP75", "AP_vt", "AP_t", "AP_s", "AP_m")}
+        values = {k: float(metrics.aitod[k]) for k in keys}
         values["mAP50_ultralytics"] = float(metrics.box.map50)
         result["metrics"][subset] = values
+        if args.bootstrap > 0 or args.native:
+            folder = run_dir / f"val_{subset}"
+            predictions[subset] = tuple(json.loads((folder / f).read_text()) for f in AITOD_JSON)
+    if args.native and "all" in yamls:
+        from srtod_yolo.metrics.aitod import evaluate_coco
+
+        predictions["all"] = merge_coco([predictions[s] for s in subsets])
+        result["metrics"] = {
+            "all": {k: float(v) for k, v in evaluate_coco(*predictions["all"]).items() if k in keys},
+            **result["metrics"],
+        }
+    if args.bootstrap > 0:  # the same image resamples for every run of this dataset: paired comparisons
+        result["bootstrap"] = {"resamples": args.bootstrap, "seed": 0}
+        for subset, (gt, detections) in predictions.items():
+            draws = image_resamples(len(gt["images"]), args.bootstrap, seed=0)
+            result["bootstrap"][subset] = replicate_metrics(gt, detections, draws)
     result_file.write_text(json.dumps(result, indent=2) + "\n")
     make_portable(run_dir)
     return result
@@ -275,6 +405,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--doc", type=Path, default=REPO / "docs" / "results.md", help="the report's markdown file")
     p.add_argument("--synth-images", nargs=2, type=int, default=[1000, 200], metavar=("TRAIN", "VAL"))
     p.add_argument("--no-train", action="store_true", help="only tabulate the runs already finished")
+    p.add_argument(
+        "--native",
+        action="store_true",
+        help="halmstad: train visible frames in native-resolution tiles, evaluate each sensor at its native size",
+    )
+    p.add_argument("--curve", action="store_true", help="also validate every epoch (the convergence curve)")
+    p.add_argument(
+        "--bootstrap", type=int, default=0, help="image resamples evaluated per run, for paired intervals (e.g. 200)"
+    )
+    p.add_argument(
+        "--pretrain-from",
+        type=Path,
+        default=None,
+        help="results folder of a dataset whose runs (same variant and "
+        "seed) are the starting weights, e.g. benchmarks/results/accuracy-v2/synth (swarm pretraining)",
+    )
     args = p.parse_args(argv)
     args.out = args.out.resolve()
 
@@ -285,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
             {}
             if args.no_train
             else (
-                prepare_halmstad(prepared)
+                (prepare_halmstad_native(prepared) if args.native else prepare_halmstad(prepared))
                 if dataset == "halmstad"
                 else prepare_synth(prepared, args.imgsz, *args.synth_images)
             )
