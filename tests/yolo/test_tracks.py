@@ -2,6 +2,8 @@
 
 import csv
 import json
+import shutil
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -61,26 +63,31 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
+STRIDE = 2  # 12 frames of the first 24 are tracked: the source's frames 2, 4, ... 24
+
+
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory) -> tuple[list, Path]:
+    """`yolo track save_tracks=True vid_stride=2` on the first 24 frames of a real thermal drone clip."""
+    folder = tmp_path_factory.mktemp("tracked")
+    clip = cut_clip(SHARED_DATA / "videos" / "IR_DRONE_025.mp4", folder / "ir.avi", 24)
+    model = YOLO(WEIGHTS)
+    args = dict(imgsz=320, conf=0.1, tracker="bytetrack.yaml", project=str(folder), name="track", verbose=False)
+    results = list(model.track(str(clip), vid_stride=STRIDE, save_tracks=True, stream=True, **args))
+    return results, folder / "track"
+
+
+def ground_truth() -> dict[int, np.ndarray]:
+    """The labelled drone box (x1, y1, x2, y2) of IR_DRONE_025 by 1-based frame (the CSV counts from 0)."""
+    truth = np.genfromtxt(SHARED_DATA / "videos" / "IR_DRONE_025_LABELS.csv", delimiter=",", skip_header=1)
+    return {int(f) + 1: np.array([x, y, x + w, y + h]) for f, _, x, y, w, h in truth}
+
+
 @needs_halmstad
-def test_save_tracks_on_a_real_drone_clip_matches_the_per_frame_results(tmp_path):
-    clip = cut_clip(SHARED_DATA / "videos" / "IR_DRONE_025.mp4", tmp_path / "ir.avi", 24)
-    stride = 2  # 12 frames are tracked: the source's frames 2, 4, ... 24
-    results = list(
-        YOLO(WEIGHTS).track(
-            str(clip),
-            vid_stride=stride,
-            tracker="bytetrack.yaml",
-            imgsz=320,
-            conf=0.1,
-            save_tracks=True,
-            project=str(tmp_path),
-            name="track",
-            stream=True,
-            verbose=False,
-        )
-    )
+def test_save_tracks_on_a_real_drone_clip_matches_the_per_frame_results(tracked):
+    results, folder = tracked
+    stride = STRIDE
     assert len(results) == 12
-    folder = tmp_path / "track"
     mot = np.loadtxt(folder / "ir_mot.txt", delimiter=",", ndmin=2)
     with open(folder / "ir_tracks.csv") as f:
         rows = list(csv.DictReader(f))
@@ -116,11 +123,43 @@ def test_save_tracks_on_a_real_drone_clip_matches_the_per_frame_results(tmp_path
     # The longest track is the labelled drone: its boxes cover the ground truth (CSV frames count from 0).
     drone = max(report["tracks"], key=lambda t: t["frames_seen"])
     assert drone["class_name"] == "drone"
-    truth = np.genfromtxt(SHARED_DATA / "videos" / "IR_DRONE_025_LABELS.csv", delimiter=",", skip_header=1)
-    truth = {int(f): np.array([x, y, x + w, y + h]) for f, _, x, y, w, h in truth}
+    truth = ground_truth()
     mine = mot[mot[:, 1] == drone["id"]]
-    overlaps = [iou(truth[int(f) - 1], np.array([x, y, x + w, y + h])) for f, _, x, y, w, h, *_ in mine]
+    overlaps = [iou(truth[int(f)], np.array([x, y, x + w, y + h])) for f, _, x, y, w, h, *_ in mine]
     assert np.mean(np.array(overlaps) > 0.3) >= 0.8
+
+
+@needs_halmstad
+def test_trackeval_reads_the_mot_file(tracked, tmp_path):
+    trackeval = pytest.importorskip("trackeval")
+    _, folder = tracked
+    sequence, frames = "ir", 24
+    gt = tmp_path / "gt" / "MOT17-train" / sequence
+    (gt / "gt").mkdir(parents=True)
+    # Ground truth of the frames that were tracked (vid_stride=2), in MOTChallenge gt.txt rows.
+    rows = [f"{f},1,{x1},{y1},{x2 - x1},{y2 - y1},1,1,1" for f, (x1, y1, x2, y2) in ground_truth().items()]
+    (gt / "gt" / "gt.txt").write_text("\n".join(rows[STRIDE - 1 : frames : STRIDE]) + "\n")
+    data = tmp_path / "trackers" / "MOT17-train" / "srtod" / "data"
+    data.mkdir(parents=True)
+    shutil.copy(folder / "ir_mot.txt", data / f"{sequence}.txt")
+
+    quiet = dict(PRINT_CONFIG=False, PRINT_RESULTS=False, OUTPUT_SUMMARY=False, OUTPUT_DETAILED=False)
+    evaluator = trackeval.Evaluator({**trackeval.Evaluator.get_default_eval_config(), **quiet, "PLOT_CURVES": False})
+    dataset = trackeval.datasets.MotChallenge2DBox(
+        {
+            **trackeval.datasets.MotChallenge2DBox.get_default_dataset_config(),
+            "GT_FOLDER": str(tmp_path / "gt"),
+            "TRACKERS_FOLDER": str(tmp_path / "trackers"),
+            "SEQ_INFO": {sequence: frames},
+            "DO_PREPROC": False,
+            "PRINT_CONFIG": False,
+        }
+    )
+    metrics = [trackeval.metrics.HOTA(), trackeval.metrics.Identity({"PRINT_CONFIG": False})]  # + Count, always
+    scores = evaluator.evaluate([dataset], metrics)[0]["MotChallenge2DBox"]["srtod"][sequence]["pedestrian"]
+    mot = np.loadtxt(folder / "ir_mot.txt", delimiter=",", ndmin=2)
+    assert scores["Count"]["Dets"] == len(mot) and scores["Count"]["GT_Dets"] == frames // STRIDE
+    assert scores["Identity"]["IDF1"] > 0.5 and scores["HOTA"]["HOTA"].mean() > 0.3
 
 
 def test_save_tracks_is_refused_where_there_are_no_tracks(tmp_path):
