@@ -121,12 +121,11 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
         if opened:
             shapes[save_path] = self.plotted_img.shape
         elif self.plotted_img.shape != shapes[save_path]:
-            h, w = self.plotted_img.shape[:2]
+            size = lambda shape: "x".join(map(str, (shape[1], shape[0], *shape[2:])))  # noqa: E731, W x H x C
             raise RuntimeError(
-                f"frame {frame} of {self.results[getattr(self, '_writing', 0)].path}: its picture is {w}x{h} "
-                f"({self.plotted_img.shape}), but the video {save_path.name} was opened at {shapes[save_path]} by the "
-                "first frame, and cv2.VideoWriter would silently drop it. Every frame of one video must be drawn "
-                "at one size."
+                f"frame {frame} of {result.path}: its saved picture is {size(self.plotted_img.shape)}, but the video "
+                f"{save_path.stem} in {save_path.parent} was opened at {size(shapes[save_path])} by its first frame, "
+                "and cv2.VideoWriter would silently drop it. Every frame of one video must be drawn at one size."
             )
         super().save_predicted_images(save_path, frame)
         if opened and not self.vid_writer[save_path].isOpened():
