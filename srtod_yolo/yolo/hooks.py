@@ -53,6 +53,8 @@ PATCHES = (
 # Arguments srtod-yolo adds to the `yolo` grammar, with their defaults.
 EXTRA_ARGS = {
     "save_diff": False,  # predict/track: save the SR-TOD difference map as a heat-map overlay beside each result
+    # track: per source, <name>_tracks.csv/.json (one row per track) and <name>_mot.txt (MOTChallenge rows) in save_dir
+    "save_tracks": False,
     "tiny_metrics": True,  # val: AI-TOD size-binned AP (AP_vt, AP_t, AP_s, AP_m) and AP@0.25
     "srtod_output": "none",  # export (onnx/engine): none | difference | mask, the SR-TOD map as a 2nd output 'output1'
     # predict/track, sliced (SAHI) inference of high-resolution frames (docs/sliced.md; needs srtod-yolo[sahi]):

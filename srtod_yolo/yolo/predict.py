@@ -13,7 +13,9 @@ from ..data.images import HighBitDepthError, check_8bit
 from ..export.onnx_model import srtod_output_kind, srtod_threshold
 from ..nn import SRTOD
 from ..viz import difference_overlay, side_by_side
+from .results import SRTODResults
 from .sliced import SlicedPredictionMixin
+from .tracks import TrackOutputMixin
 
 __all__ = ("SRTODPredictor", "srtod_layers_of")
 
@@ -26,7 +28,7 @@ def srtod_layers_of(model) -> list[SRTOD]:
     return [m for m in module.modules() if isinstance(m, SRTOD)]
 
 
-class SRTODPredictor(SlicedPredictionMixin, DetectionPredictor):
+class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor):
     """`DetectionPredictor` that, with `save_diff=True`, saves each result beside its SR-TOD difference map.
 
     The saved image or video frame is the annotated prediction on the left and, on the right, the difference map
@@ -34,7 +36,12 @@ class SRTODPredictor(SlicedPredictionMixin, DetectionPredictor):
     object also gets a `difference` attribute: the map (H, W) at the original frame's size.
 
     With `slice=True` frames are cut into overlapping slices and merged back (see `srtod_yolo.yolo.sliced`); the
-    difference map is then stitched from the slices' maps.
+    difference map is then stitched from the slices' maps. Results are `SRTODResults`, so the map survives the
+    tracker's re-indexing (`yolo track`). With `save_tracks=True`, `yolo track` writes per-track summaries and a
+    MOTChallenge file per source (`srtod_yolo.yolo.tracks`).
+
+    Every frame of a saved video is written at the size of the first (cv2.VideoWriter would silently drop any
+    other): a frame that cannot be written raises RuntimeError naming its frame number.
 
     Example:
         >>> from ultralytics import YOLO
@@ -73,6 +80,10 @@ class SRTODPredictor(SlicedPredictionMixin, DetectionPredictor):
             if not is_video:
                 check_8bit(file)
 
+    def construct_result(self, pred, img, orig_img, img_path):
+        """The stock detection result, as an `SRTODResults` that keeps the difference map when re-indexed."""
+        return SRTODResults.adopt(super().construct_result(pred, img, orig_img, img_path))
+
     def postprocess(self, preds, img, orig_imgs, **kwargs):
         """Attach each image's difference map, at the original frame's size, to its `Results`."""
         results = super().postprocess(preds, img, orig_imgs, **kwargs)
@@ -101,4 +112,24 @@ class SRTODPredictor(SlicedPredictionMixin, DetectionPredictor):
             threshold = float(self.srtod_layers[0].threshold.value) if self.srtod_layers else self.exported_threshold
             overlay = difference_overlay(result.orig_img, difference, threshold)
             self.plotted_img = side_by_side(self.plotted_img, overlay)
+        if self.dataset.mode not in {"stream", "video"} or self.plotted_img is None:
+            return super().save_predicted_images(save_path, frame)
+        # cv2.VideoWriter drops frames of another size than it was opened with, and all frames when it did not
+        # open, without a word: check both, so a saved video has every frame the source delivered, or an error.
+        shapes = self.__dict__.setdefault("_video_shapes", {})
+        opened = save_path not in self.vid_writer
+        if opened:
+            shapes[save_path] = self.plotted_img.shape
+        elif self.plotted_img.shape != shapes[save_path]:
+            size = lambda shape: "x".join(map(str, (shape[1], shape[0], *shape[2:])))  # noqa: E731, W x H x C
+            raise RuntimeError(
+                f"frame {frame} of {result.path}: its saved picture is {size(self.plotted_img.shape)}, but the video "
+                f"{save_path.stem} in {save_path.parent} was opened at {size(shapes[save_path])} by its first frame, "
+                "and cv2.VideoWriter would silently drop it. Every frame of one video must be drawn at one size."
+            )
         super().save_predicted_images(save_path, frame)
+        if opened and not self.vid_writer[save_path].isOpened():
+            raise RuntimeError(
+                f"frame {frame}: cv2.VideoWriter could not open a video for {save_path} (codec or folder not "
+                "writable), so no frame would be saved"
+            )

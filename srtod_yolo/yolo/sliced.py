@@ -8,9 +8,10 @@ slices with SAHI's postprocess (GREEDYNMM, NMM or NMS). With `slice_full=True` t
 `imgsz`, runs beside the slices as SAHI's `perform_standard_pred` does, so objects larger than a slice are not
 cut apart.
 
-The output is ordinary ultralytics `Results` in the original frame's coordinates, so `save`, `save_txt`,
-`save_crop`, `show` and `yolo track` work unchanged; with SR-TOD models and `save_diff=True` the per-slice
-difference maps are stitched into one full-frame map (maximum where slices overlap).
+The output is ordinary ultralytics `Results` (`SRTODResults`) in the original frame's coordinates, so `save`,
+`save_txt`, `save_crop`, `show` and `yolo track` work unchanged; with SR-TOD models and `save_diff=True` the
+per-slice difference maps are stitched into one full-frame map (maximum where slices overlap), which the tracker's
+re-indexing keeps.
 
 SAHI is an optional dependency: `pip install 'srtod-yolo[sahi]'`.
 
@@ -26,8 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from ultralytics.data.augment import LetterBox
-from ultralytics.engine.results import Results
 from ultralytics.utils import LOGGER, nms, ops
+
+from .results import SRTODResults
 
 __all__ = (
     "MERGE_METHODS",
@@ -300,7 +302,7 @@ class SlicedPredictionMixin:
             det = torch.cat([detections[k] for k in inputs])
             if len(inputs) > 1:
                 det = merge_detections(det, merge, metric, a.threshold, self.args.agnostic_nms)
-            result = Results(frame, path=path, names=self.model.names, boxes=det[: self.args.max_det, :6])
+            result = SRTODResults(frame, path=path, names=self.model.names, boxes=det[: self.args.max_det, :6])
             if maps is not None:
                 parts = inputs[~plan.whole[inputs]]
                 result.difference = stitch_maps(maps[parts], plan.window[parts], frame.shape[:2]).cpu().numpy()
