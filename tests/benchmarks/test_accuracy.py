@@ -141,3 +141,59 @@ def test_stopping_the_benchmark_stops_its_training_child(tmp_path):
     assert parent.wait(timeout=60) == 128 + signal.SIGTERM
     with pytest.raises(ProcessLookupError):  # stopped and reaped by the benchmark, not orphaned
         os.kill(child_pid, 0)
+
+
+def test_issue16_variants_write_yamls_with_their_assign_and_srtod_sections(tmp_path):
+    import yaml
+
+    from benchmarks.accuracy import variant_yaml
+
+    assert variant_yaml("baseline", tmp_path) == "yolov8n-p2.yaml"
+    nwd = yaml.safe_load(open(variant_yaml("nwd", tmp_path)))
+    assert nwd["assign"]["nwd_assign"] == 0.5 and "srtod" not in nwd
+    path = variant_yaml("fuse_nwd", tmp_path)
+    assert path.endswith("srtod-yolov8n-p2-fuse_nwd.yaml")
+    fuse_nwd = yaml.safe_load(open(path))
+    assert fuse_nwd["srtod"]["enhance"] == "fuse" and fuse_nwd["assign"]["nwd_loss"] == 0.5
+
+
+def _fake_halmstad(root):
+    """Two train frames (thermal 320x256, visible 640x512 with one 8x6 px drone) and one val frame of each."""
+    import cv2
+    import numpy as np
+
+    for split in ("train", "val"):
+        (root / split / "images").mkdir(parents=True)
+        (root / split / "labels").mkdir()
+    cv2.imwrite(str(root / "train/images/ir.png"), np.full((256, 320, 3), 90, np.uint8))
+    (root / "train/labels/ir.txt").write_text("0 0.5 0.5 0.05 0.05\n")
+    cv2.imwrite(str(root / "train/images/v.png"), np.full((512, 640, 3), 160, np.uint8))
+    # drone at x 400-408, y 300-306 (pixels): in the tile starting at (320, 256), at 80-88, 44-50 there
+    (root / "train/labels/v.txt").write_text(f"0 {404 / 640:.6f} {303 / 512:.6f} {8 / 640:.6f} {6 / 512:.6f}\n")
+    for name, size in (("vir", (256, 320)), ("vv", (512, 640))):
+        cv2.imwrite(str(root / f"val/images/{name}.png"), np.zeros((*size, 3), np.uint8))
+        (root / f"val/labels/{name}.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    (root / "val/manifest.csv").write_text("image,sensor\nvir,IR\nvv,V\n")
+    (root / "data.yaml").write_text("names: {0: drone, 1: bird, 2: airplane, 3: helicopter}\n")
+
+
+def test_native_halmstad_keeps_thermal_frames_whole_and_tiles_visible_frames_at_native_scale(tmp_path, monkeypatch):
+    import yaml
+
+    import benchmarks.accuracy as accuracy
+
+    _fake_halmstad(tmp_path / "h")
+    monkeypatch.setattr(accuracy, "HALMSTAD", tmp_path / "h")
+    yamls = accuracy.prepare_halmstad_native(tmp_path / "prepared")
+    tiles = tmp_path / "prepared" / "train_native"
+    assert (tiles / "images" / "ir.png").is_symlink()  # thermal: the frame itself
+    label = (tiles / "labels" / "v_x320_y256.txt").read_text().split()
+    cx, cy, w, h = (float(x) for x in label[1:])
+    assert (cx * 320, cy * 256, w * 320, h * 256) == pytest.approx((84, 47, 8, 6), abs=0.01)  # native pixels
+    counts = json.loads((tiles / "done.json").read_text())
+    assert counts["frames"] == 2 and counts["whole"] == 1 and counts["boxes"] == 2
+    assert 1 <= counts["tiles"] <= 4  # the drone's tile, and a seeded third of the 3 empty ones
+    for subset in ("all", "thermal", "visible"):
+        d = yaml.safe_load(yamls[subset].read_text())
+        assert d["train"] == str(tiles / "images")
+    assert "vv.png" in (tmp_path / "prepared" / "val_visible.txt").read_text()

@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from benchmarks.paired import detectable_effect, image_resamples, merge_coco, paired_difference, replicate_metrics
+from srtod_yolo.metrics.aitod import evaluate_coco
+
+
+def _gt_and_detections(n_images=6, shift=0.0):
+    gt = {"images": [], "annotations": [], "categories": [{"id": 1, "name": "drone"}]}
+    detections = []
+    for i in range(1, n_images + 1):
+        gt["images"].append({"id": i, "file_name": f"f{i:02d}.png", "width": 64, "height": 64})
+        box = [10.0 + i, 12.0, 6.0, 6.0]
+        gt["annotations"].append(
+            {"id": i, "image_id": i, "category_id": 1, "bbox": box, "area": 36.0, "iscrowd": 0}
+        )
+        off = shift * (i % 3)  # some detections off by a few pixels: AP between 0 and 1
+        detections.append({"image_id": i, "category_id": 1, "bbox": [box[0] + off, 12.0, 6.0, 6.0], "score": 0.9})
+        detections.append({"image_id": i, "category_id": 1, "bbox": [40.0, 40.0, 5.0, 5.0], "score": 0.5 + i / 100})
+    return gt, detections
+
+
+def test_the_identity_resample_gives_the_whole_split_metrics():
+    gt, detections = _gt_and_detections(shift=2.0)
+    whole = evaluate_coco(gt, detections)
+    replicates = replicate_metrics(gt, detections, np.arange(6)[None, :])
+    assert replicates["AP"][0] == pytest.approx(whole["AP"], abs=1e-6)
+    assert replicates["AP_vt"][0] == pytest.approx(whole["AP_vt"], abs=1e-6)
+
+
+def test_a_resample_of_one_image_repeated_scores_that_image_alone():
+    gt, detections = _gt_and_detections(shift=2.0)
+    alone = evaluate_coco(
+        {**gt, "images": gt["images"][:1], "annotations": gt["annotations"][:1]},
+        [d for d in detections if d["image_id"] == 1],
+    )
+    assert replicate_metrics(gt, detections, np.zeros((1, 6), int))["AP"][0] == pytest.approx(alone["AP"], abs=1e-6)
+
+
+def test_image_resamples_are_reproducible_and_draw_with_replacement():
+    a, b = image_resamples(50, 30, seed=0), image_resamples(50, 30, seed=0)
+    assert np.array_equal(a, b) and a.shape == (30, 50) and a.max() < 50
+    assert any(len(set(row)) < 50 for row in a)
+
+
+def test_merged_ground_truths_keep_every_image_and_box_apart():
+    first, second = _gt_and_detections(3), _gt_and_detections(4, shift=3.0)
+    gt, detections = merge_coco([first, second])
+    assert len(gt["images"]) == 7 and len({im["id"] for im in gt["images"]}) == 7
+    assert len(gt["annotations"]) == 7 and len(detections) == 14
+    assert evaluate_coco(gt, detections)["AP"] < evaluate_coco(*first)["AP"]
+
+
+def test_paired_difference_by_hand():
+    base = {s: {"value": v} for s, v in enumerate([0.20, 0.22, 0.19, 0.21, 0.20])}
+    arm = {s: {"value": v} for s, v in enumerate([0.22, 0.23, 0.22, 0.22, 0.23])}
+    out = paired_difference(arm, base, "AP")
+    d = np.array([0.02, 0.01, 0.03, 0.01, 0.03])
+    assert out["n"] == 5 and out["higher"] == 5
+    assert out["mean"] == pytest.approx(d.mean()) and out["sd"] == pytest.approx(d.std(ddof=1))
+    half = stats.t.ppf(0.975, 4) * d.std(ddof=1) / np.sqrt(5)
+    assert out["t_interval"] == pytest.approx([d.mean() - half, d.mean() + half])
+    assert out["bootstrap_interval"] is None  # no image replicates given
+    assert out["detectable_effect"] == pytest.approx((stats.t.ppf(0.975, 4) + stats.t.ppf(0.8, 4)) * d.std(ddof=1) / 5**0.5)
+
+
+def _replicated(noise, seeds=5, seed=1):
+    rng = np.random.default_rng(seed)
+    base, arm = {}, {}
+    for s in range(seeds):
+        images = rng.normal(0.2, 0.02, 100)  # AP of each image resample
+        base[s] = {"value": 0.2, "replicates": list(images)}
+        arm[s] = {"value": 0.21, "replicates": list(images + 0.01 + rng.normal(0, noise, 100))}
+    return arm, base
+
+
+def test_two_level_bootstrap_interval_covers_the_difference_and_widens_with_image_noise():
+    narrow = paired_difference(*_replicated(0.001), "AP")["bootstrap_interval"]
+    wide = paired_difference(*_replicated(0.01), "AP")["bootstrap_interval"]
+    assert narrow[0] < 0.01 < narrow[1] and wide[0] < 0.01 < wide[1]
+    assert narrow[1] - narrow[0] < 0.003 < wide[1] - wide[0]
+    arm, base = _replicated(0.001)
+    del arm[4]  # only the seeds both arms have are paired
+    assert paired_difference(arm, base, "AP")["n"] == 4
+
+
+def test_detectable_effect_shrinks_with_more_seeds():
+    assert detectable_effect(1.0, 10) < detectable_effect(1.0, 5) < detectable_effect(1.0, 3)
+    assert np.isnan(detectable_effect(1.0, 1))
