@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import REPO, SHARED_DATA, needs_halmstad
@@ -149,11 +150,11 @@ def test_issue16_variants_write_yamls_with_their_assign_and_srtod_sections(tmp_p
     from benchmarks.accuracy import variant_yaml
 
     assert variant_yaml("baseline", tmp_path) == "yolov8n-p2.yaml"
-    nwd = yaml.safe_load(open(variant_yaml("nwd", tmp_path)))
+    nwd = yaml.safe_load(Path(variant_yaml("nwd", tmp_path)).read_text())
     assert nwd["assign"]["nwd_assign"] == 0.5 and "srtod" not in nwd
     path = variant_yaml("fuse_nwd", tmp_path)
     assert path.endswith("srtod-yolov8n-p2-fuse_nwd.yaml")
-    fuse_nwd = yaml.safe_load(open(path))
+    fuse_nwd = yaml.safe_load(Path(path).read_text())
     assert fuse_nwd["srtod"]["enhance"] == "fuse" and fuse_nwd["assign"]["nwd_loss"] == 0.5
 
 

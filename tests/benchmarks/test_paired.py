@@ -12,9 +12,7 @@ def _gt_and_detections(n_images=6, shift=0.0):
     for i in range(1, n_images + 1):
         gt["images"].append({"id": i, "file_name": f"f{i:02d}.png", "width": 64, "height": 64})
         box = [10.0 + i, 12.0, 6.0, 6.0]
-        gt["annotations"].append(
-            {"id": i, "image_id": i, "category_id": 1, "bbox": box, "area": 36.0, "iscrowd": 0}
-        )
+        gt["annotations"].append({"id": i, "image_id": i, "category_id": 1, "bbox": box, "area": 36.0, "iscrowd": 0})
         off = shift * (i % 3)  # some detections off by a few pixels: AP between 0 and 1
         detections.append({"image_id": i, "category_id": 1, "bbox": [box[0] + off, 12.0, 6.0, 6.0], "score": 0.9})
         detections.append({"image_id": i, "category_id": 1, "bbox": [40.0, 40.0, 5.0, 5.0], "score": 0.5 + i / 100})
@@ -62,7 +60,8 @@ def test_paired_difference_by_hand():
     half = stats.t.ppf(0.975, 4) * d.std(ddof=1) / np.sqrt(5)
     assert out["t_interval"] == pytest.approx([d.mean() - half, d.mean() + half])
     assert out["bootstrap_interval"] is None  # no image replicates given
-    assert out["detectable_effect"] == pytest.approx((stats.t.ppf(0.975, 4) + stats.t.ppf(0.8, 4)) * d.std(ddof=1) / 5**0.5)
+    detectable = (stats.t.ppf(0.975, 4) + stats.t.ppf(0.8, 4)) * d.std(ddof=1) / 5**0.5
+    assert out["detectable_effect"] == pytest.approx(detectable)
 
 
 def _replicated(noise, seeds=5, seed=1):
