@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from benchmarks.accuracy_report import summarise, write_report
+from benchmarks.accuracy_report import convergence, paired_rows, summarise, write_report
 from benchmarks.paired import image_resamples, merge_coco, replicate_metrics
 
 REPO = Path(__file__).resolve().parents[1]
@@ -275,6 +275,7 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
             raise RuntimeError(f"training {dataset}/{variant}/seed{seed} failed; see {log_file}")
         train_seconds = time.time() - start
     resumed = log_file.is_file() and "Resuming training" in log_file.read_text(errors="replace")
+    curve = convergence(run_dir / "train" / "results.csv") if args.curve else None
 
     from ultralytics import YOLO
 
@@ -291,6 +292,8 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         "resumed": resumed,
         "metrics": {},
     }
+    if curve:
+        result["curve"] = curve
     yolo = YOLO(weights)
     layers = getattr(yolo.model, "srtod_layers", [])
     if layers:
@@ -449,6 +452,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[{time.strftime('%H:%M:%S')}] {dataset} {variant} seed {seed}", flush=True)
                 results.append(train_and_evaluate(dataset, variant, seed, args, yamls))
         summary[dataset] = summarise(results, METRICS)
+        subsets = sorted({s for r in results for s in r["metrics"]})
+        summary.setdefault("paired", {})[dataset] = {s: paired_rows(results, s) for s in subsets}
+        curves = {f"{r['variant']} seed {r['seed']}": r["curve"] for r in results if r.get("curve")}
+        if curves:
+            summary.setdefault("curves", {})[dataset] = curves
         print_table(dataset, summary[dataset])
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
     if args.report:
