@@ -460,7 +460,9 @@ def main(argv: list[str] | None = None) -> int:
         print_table(dataset, summary[dataset])
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
     if args.report:
-        write_report(summary, args.doc, args.doc.parent / "img")
+        # The first study's folder keeps its plain markers; any other results folder tags its blocks with its name.
+        tag = "" if args.out.name == "accuracy" else f"{args.out.name}:"
+        write_report(summary, args.doc, args.doc.parent / "img", tag)
     return 0
 
 

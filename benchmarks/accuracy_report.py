@@ -193,16 +193,21 @@ def plot_curves(curves: dict[str, dict], path: Path, title: str) -> Path:
     return path
 
 
-def write_report(summary: dict, document: Path, images: Path) -> None:
-    """Replace the generated block of each dataset in `document` (between its markers) with tables and a plot."""
+def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> None:
+    """Replace the generated block of each dataset in `document` (between its markers) with tables and a plot.
+
+    `tag` tells the blocks (and pictures) of one results folder from another's in the same document: the markers are
+    `<!-- accuracy:{tag}{dataset}:start -->`.
+    """
     metrics = ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")
     text = document.read_text() if document.is_file() else "# Results\n"
+    prefix = tag.replace(":", "_")
     for dataset, table in summary.items():
         if dataset in {"machine", "command", "paired", "curves"}:
             continue
         parts = [f"Tables made by: `{summary['command']}`", f"Machine: {summary['machine']}", ""]
         for subset, rows in table.items():
-            picture = plot(rows, metrics, images / f"accuracy_{dataset}_{subset}.png", f"{dataset} / {subset}")
+            picture = plot(rows, metrics, images / f"accuracy_{prefix}{dataset}_{subset}.png", f"{dataset} / {subset}")
             parts += [
                 f"**{dataset} / {subset}** (mean ± std over seeds, x100; last-epoch weights)",
                 "",
@@ -223,14 +228,14 @@ def write_report(summary: dict, document: Path, images: Path) -> None:
                 ]
         curves = summary.get("curves", {}).get(dataset)
         if curves:
-            picture = plot_curves(curves, images / f"convergence_{dataset}.png", f"{dataset}: val AP per epoch")
+            picture = plot_curves(curves, images / f"convergence_{prefix}{dataset}.png", f"{dataset}: val AP per epoch")
             gains = ", ".join(
                 f"{label}: {c['last_fifth_gain'] * 100:+.1f} AP over the last {c['last_fifth_epochs']} epochs"
                 for label, c in curves.items()
             )
             parts += [f"Convergence ({gains}):", "", f"![{dataset} convergence](img/{picture.name})", ""]
         block = "\n".join(parts)
-        start, end = f"<!-- accuracy:{dataset}:start -->", f"<!-- accuracy:{dataset}:end -->"
+        start, end = f"<!-- accuracy:{tag}{dataset}:start -->", f"<!-- accuracy:{tag}{dataset}:end -->"
         pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
         replacement = f"{start}\n{block}\n{end}"
         text = pattern.sub(lambda _, r=replacement: r, text) if pattern.search(text) else f"{text}\n{replacement}\n"
