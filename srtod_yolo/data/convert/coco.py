@@ -109,6 +109,7 @@ def convert_droneswarms(raw: str | Path, out: str | Path, mode: str = "link") ->
     """Convert DroneSwarms as its authors ship it: `train/train.json` + `train/JPEGImages/`, `test/...` likewise.
 
     Every category becomes the one class 'drone'. The test split becomes YOLO 'val' (the paper reports on it).
+    A split whose folder is absent is left out (the data.yaml says so, see `data_yaml_splits`).
 
     Args:
         raw (str | Path): The unpacked DroneSwarms folder.
@@ -116,17 +117,21 @@ def convert_droneswarms(raw: str | Path, out: str | Path, mode: str = "link") ->
         mode (str): 'link', 'copy' or 'move' the images.
 
     Returns:
-        (dict): Per-split summaries ('train', 'val').
+        (dict): Per-split summaries of the splits found ('train', 'val').
     """
     raw = require(raw, "DroneSwarms folder", f"request the dataset at {DRONESWARMS_URL}")
-    summaries = {}
+    summaries, splits = {}, {}
     for source, split in (("train", "train"), ("test", "val")):
+        if not (raw / source).is_dir():  # a partial download: convert the splits that are there
+            continue
         ann = require(
             raw / source / f"{source}.json", "DroneSwarms annotations", "expected {train,test}/{train,test}.json"
         )
         images = require(raw / source / "JPEGImages", "DroneSwarms image folder")
         summaries[split] = convert_coco(ann, images, out, split, names=["drone"], mode=mode, single_class=True)
-    splits = {"train": "images/train", "val": "images/val"}
+        splits[split] = f"images/{split}"
+    if not summaries:
+        raise FileNotFoundError(f"DroneSwarms: neither 'train/' nor 'test/' found in '{raw}'")
     write_data_yaml(out, {0: "drone"}, splits, "DroneSwarms (Cao et al., ECCV 2024), converted by srtod-yolo")
     return summaries
 
@@ -141,18 +146,23 @@ def convert_aitod(raw: str | Path, out: str | Path, mode: str = "link", version:
         version (str): Annotation version in the file names.
 
     Returns:
-        (dict): Per-split summaries ('train', 'val' and, if its json is there, 'test').
+        (dict): Per-split summaries of the splits whose json is there ('train', 'val', 'test'); the data.yaml
+            fills in a missing train or val as `data_yaml_splits` says.
     """
     raw = require(raw, "AI-TOD folder", f"build AI-TOD with the toolkit of {AITOD_URL}")
     summaries, splits = {}, {}
     for split in ("train", "val", "test"):
         ann = raw / "annotations" / f"aitod_{split}_{version}.json"
-        if split == "test" and not ann.is_file():
+        if not ann.is_file():  # a partial build: convert the splits that are there
             continue
-        require(ann, "AI-TOD annotations", f"build AI-TOD with the toolkit of {AITOD_URL}")
         images = require(raw / "images" / split, "AI-TOD image folder", "run the toolkit's generate_aitod_imgs.py")
         summaries[split] = convert_coco(ann, images, out, split, names=AITOD_NAMES, mode=mode)
         splits[split] = f"images/{split}"
+    if not summaries:
+        raise FileNotFoundError(
+            f"AI-TOD: no annotations/aitod_{{train,val,test}}_{version}.json in '{raw}'; build AI-TOD with the "
+            f"toolkit of {AITOD_URL}"
+        )
     write_data_yaml(
         out, dict(enumerate(AITOD_NAMES)), splits, "AI-TOD (Wang et al., ICPR 2020), converted by srtod-yolo"
     )
