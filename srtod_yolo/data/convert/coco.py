@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..coco_ids import record_coco_ids
 from .common import YoloSplitWriter, image_size, require, write_data_yaml
 
 __all__ = ("AITOD_NAMES", "convert_aitod", "convert_coco", "convert_droneswarms")
@@ -45,7 +46,9 @@ def convert_coco(
     Annotations are kept or dropped as mmdetection's COCO loader (which SR-TOD trains with) does, in its order:
     flagged `ignore`: dropped; no area inside the image: dropped; `area` <= 0 or under 1 px wide or high: dropped;
     category not selected: dropped; `iscrowd`: an ignore region of its class; else a box. Boxes are clipped to
-    the image. Image files are named by their `file_name` with '/' replaced by '_'.
+    the image. Image files are named by their `file_name` with '/' replaced by '_'. The json's image ids and
+    category ids are kept in `out/coco_ids.json` (`srtod_yolo.data.coco_ids`), so `yolo val save_json=True` writes
+    them back and its json can be scored against this annotation file.
 
     Args:
         annotations (str | Path): The COCO json file.
@@ -71,6 +74,7 @@ def convert_coco(
     for ann in data.get("annotations", []):
         per_image[ann["image_id"]].append(ann)
     writer = YoloSplitWriter(out, split, mode)
+    source_ids = {}  # converted file name -> the json's image id, kept in coco_ids.json
     for image in data.get("images", []):
         source = images / image["file_name"]
         if not source.is_file():
@@ -102,7 +106,17 @@ def convert_coco(
         stem = Path(image["file_name"]).with_suffix("").as_posix().replace("/", "_")
         writer.place_image(source, f"{stem}{source.suffix}")
         writer.write(stem, width, height, boxes, classes, ignore, ignore_classes)
+        source_ids[f"{stem}{source.suffix}"] = image["id"]
+    record_coco_ids(out, split, source_ids, _source_categories(class_of), annotations)
     return {**writer.summary(), "names": list(names)}
+
+
+def _source_categories(class_of: dict[int, int]) -> dict[int, int]:
+    """Class index -> source category id; a class merged from several categories has none."""
+    ids_of = defaultdict(list)
+    for category, index in class_of.items():
+        ids_of[index].append(category)
+    return {index: ids[0] for index, ids in ids_of.items() if len(ids) == 1}
 
 
 def convert_droneswarms(raw: str | Path, out: str | Path, mode: str = "link") -> dict:
