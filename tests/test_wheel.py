@@ -34,7 +34,10 @@ print(json.dumps({"package": srtod_yolo.__file__, "hooks": hooks, "weights": wei
 def build_wheel(out: Path) -> Path:
     """Build the wheel as `make dist` does (hatchling from this environment, no download)."""
     cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(REPO)]
-    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, (
+        f"the wheel build failed (is hatchling, of the [dev] extra, installed?):\n{proc.stderr}"
+    )
     (wheel,) = out.glob("srtod_yolo-*-py3-none-any.whl")
     return wheel
 
@@ -58,7 +61,8 @@ def test_the_wheel_installs_into_a_fresh_venv_and_predicts_from_another_director
     (site / "_installed_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     clean = {k: v for k, v in env.items() if k not in {"PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}}
     install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-index", f"{wheel}[sahi]"]
-    subprocess.run(install, check=True, capture_output=True, text=True, env=clean, timeout=300)
+    proc = subprocess.run(install, capture_output=True, text=True, env=clean, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     yolo = fresh / "bin" / "yolo"
     yolo.write_text(YOLO_SCRIPT.format(python=python))
     yolo.chmod(0o755)
