@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.14.1 torchvision==0.29.1
 export YOLO_OFFLINE ?= 1
 
-.PHONY: install demo test lint bench-latency bench-accuracy clean
+.PHONY: install demo test lint dist bench-latency bench-accuracy clean
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,12 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+# The wheel (code, model and dataset YAMLs, released weights, the hook .pth): pip install dist/srtod_yolo-*.whl
+dist: install
+	rm -rf dist
+	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
+	@ls dist/*.whl
 
 bench-latency: install
 	$(PY) -m benchmarks.latency --readme

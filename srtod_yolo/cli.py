@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import yaml
 
@@ -88,6 +89,13 @@ def _convert(tokens: list[str]) -> None:
     print(f"converted {a['dataset']} from {a['raw']} to {a['out']} (data.yaml written there):")
     for line in format_summary(summaries):
         print(f"  {line}")
+    # Which splits were found, and what the data.yaml does where one is missing (its comments say why).
+    data_yaml = Path(str(a["out"])) / "data.yaml"
+    for line in data_yaml.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# splits found:"):
+            print(f"  {line[2:]}")
+        elif line.startswith(("train:", "val:", "test:")):
+            print(f"  data.yaml {line}")
 
 
 def _demo(tokens: list[str]) -> None:

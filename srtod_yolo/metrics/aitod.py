@@ -115,6 +115,12 @@ class AITODEvaluator:
     Boxes are (x0, y0, x1, y1) in pixels of the original image; classes are 0-based indices. Records are keyed
     by file name, so evaluators filled on several processes merge with `merge()`.
 
+    Args:
+        names (dict[int, str]): Class names by index.
+        image_ids (dict[str, int] | None): The source dataset's image id of each file name, for the COCO json
+            (`srtod_yolo.data.coco_ids`); None: ids 1..N in file-name order. Every image must have one.
+        category_ids (dict[int, int] | None): The source's category id of each class; None: class + 1.
+
     Example:
         >>> ev = AITODEvaluator({0: "drone"})
         >>> ev.add_image("a.jpg", 64, 64, [[10, 10, 16, 16]], [0])
@@ -123,9 +129,13 @@ class AITODEvaluator:
         1.0
     """
 
-    def __init__(self, names: dict[int, str]):
+    def __init__(
+        self, names: dict[int, str], image_ids: dict[str, int] | None = None, category_ids: dict[int, int] | None = None
+    ):
         self.names = dict(names)
         self.records: dict[str, dict] = {}
+        self.image_ids = dict(image_ids or {})
+        self.category_ids = {int(c): int(category_ids[c]) for c in self.names} if category_ids else None
 
     def add_image(
         self, file_name: str, width: int, height: int, boxes, classes, ignore=None, ignore_classes=None
@@ -180,10 +190,20 @@ class AITODEvaluator:
                 self.records[name] = record
 
     def to_coco(self) -> tuple[dict, list[dict]]:
-        """COCO ground truth and results, image ids in file-name order (1-based), category id = class + 1."""
-        gt = {"images": [], "annotations": [], "categories": [{"id": i + 1, "name": n} for i, n in self.names.items()]}
+        """COCO ground truth and results, with the source's ids if given (else 1..N in file-name order, class + 1)."""
+        category = self.category_ids or {i: i + 1 for i in self.names}
+        gt = {
+            "images": [],
+            "annotations": [],
+            "categories": [{"id": category[i], "name": n} for i, n in self.names.items()],
+        }
         detections = []
-        for image_id, name in enumerate(sorted(self.records), 1):
+        names = sorted(self.records)
+        missing = [n for n in names if n not in self.image_ids]
+        if self.image_ids and missing:
+            raise KeyError(f"no source image id for '{missing[0]}' (and {len(missing) - 1} more)")
+        ids = [self.image_ids[n] for n in names] if self.image_ids else range(1, len(names) + 1)
+        for image_id, name in zip(ids, names):
             record = self.records[name]
             width, height = record["size"]
             gt["images"].append({"id": image_id, "file_name": name, "width": width, "height": height})
@@ -198,7 +218,7 @@ class AITODEvaluator:
                     {
                         "id": len(gt["annotations"]) + 1,
                         "image_id": image_id,
-                        "category_id": int(cls) + 1,
+                        "category_id": category[int(cls)],
                         "bbox": [float(box[0]), float(box[1]), w, h],
                         "area": w * h,
                         "iscrowd": iscrowd,
@@ -209,7 +229,7 @@ class AITODEvaluator:
                     detections.append(
                         {
                             "image_id": image_id,
-                            "category_id": int(cls) + 1,
+                            "category_id": category[int(cls)],
                             "score": float(score),
                             "bbox": [float(box[0]), float(box[1]), float(box[2] - box[0]), float(box[3] - box[1])],
                         }

@@ -4,17 +4,20 @@ ultralytics' label scan already skips unreadable images, labels outside [0, 1] a
 image, with a warning naming it), and removes duplicate rows. `CheckedYOLODataset` adds what it lacks: files
 that are no image at all are refused before PIL would try to install a HEIF plugin for them; zero-size boxes are
 dropped with a warning naming the file; 16-bit frames (which ultralytics would cut to their high byte) are skipped
-with the fix; a missing folder among several train folders is skipped with a warning
-(all missing: a clear error); and one summary line counts everything skipped by kind. The counts are stored in
-ultralytics' `labels.cache`, so a second (cached) run reports the same line.
+with the fix; a missing folder among several train folders is skipped with a warning (all missing: a clear
+error); a missing labels folder is named and counted (its images are read as background); and one summary line
+counts everything skipped by kind. The counts are stored in ultralytics' `labels.cache`, so a second (cached) run
+reports the same line. Messages name the cache file by its final name, never the private file a scan writes first.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -22,7 +25,7 @@ import cv2
 import numpy as np
 from ultralytics.data import YOLODataset
 from ultralytics.data.build import build_yolo_dataset
-from ultralytics.data.utils import check_image, get_split_fraction
+from ultralytics.data.utils import check_image, get_split_fraction, img2label_paths
 from ultralytics.utils import LOCAL_RANK, LOGGER, colorstr
 
 from ..data.images import HighBitDepthError, check_8bit
@@ -45,6 +48,30 @@ PIL_ONLY_SUFFIXES = (".avif", ".heic", ".heif")  # formats OpenCV cannot sniff, 
 
 if not hasattr(YOLODataset, "_load_or_scan_cache"):  # the one private method overridden here
     raise RuntimeError("srtod-yolo: ultralytics' YOLODataset has no _load_or_scan_cache; set SRTOD_YOLO_HOOKS=0")
+
+
+class _RenamePath(logging.Filter):
+    """Rewrite one path to another in every log message that passes (the private cache file to the final one)."""
+
+    def __init__(self, old: Path, new: Path):
+        super().__init__()
+        self.old, self.new = str(old), str(new)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and self.old in record.msg:
+            record.msg = record.msg.replace(self.old, self.new)
+        return True
+
+
+@contextmanager
+def _messages_name(private: Path, final: Path) -> Iterator[None]:
+    """While inside, ultralytics' messages naming `private` name `final` instead (the file a user can find)."""
+    rename = _RenamePath(private, final)
+    LOGGER.addFilter(rename)
+    try:
+        yield
+    finally:
+        LOGGER.removeFilter(rename)
 
 
 def _checked_verify(verify: Callable, args: tuple) -> tuple[list, Counter]:
@@ -145,8 +172,10 @@ class CheckedYOLODataset(YOLODataset):
         # moment (two trainings on one dataset) can find it gone between its own check and delete, and crash with
         # FileNotFoundError. The scan goes to a file of this process's own, which then replaces the cache in one step.
         # Same stem (train.cache-<pid>-<thread>): ultralytics' progress line still reads 'Scanning .../labels/train'.
+        # Its messages ('New cache created', 'No labels found in') name the final file, which the private one becomes.
         private = path.with_suffix(f"{path.suffix or '.cache'}-{os.getpid()}-{threading.get_ident()}")
-        cache = super().cache_labels(private)
+        with _messages_name(private, path):
+            cache = super().cache_labels(private)
         cache[CACHE_KEY] = dict(self.skipped)
         if private.exists():  # ultralytics wrote it: the folder is writable
             try:  # the same format ultralytics writes (np.save of the dict), now with our counts
@@ -165,12 +194,28 @@ class CheckedYOLODataset(YOLODataset):
         self.skipped = Counter(cache.get(CACHE_KEY, {}))
         return cache, exists
 
+    def missing_label_folders(self) -> dict[str, int]:
+        """Label folders that the images' label files would be in but that do not exist, with their image counts.
+
+        ultralytics reads every image of such a folder as a background image (no objects), so a `yolo val` on
+        images whose `labels/` folder was forgotten reports nan metrics without naming what is missing.
+        """
+        folders = Counter(str(Path(f).parent) for f in img2label_paths(self.im_files))
+        return {folder: n for folder, n in sorted(folders.items()) if not Path(folder).is_dir()}
+
     def get_labels(self) -> list[dict]:
         """Return the labels of the usable images; log one summary line of what was skipped, by kind."""
+        missing_labels = self.missing_label_folders()
+        if LOCAL_RANK in {-1, 0}:
+            for folder, n in missing_labels.items():
+                LOGGER.warning(
+                    f"{self.prefix}labels folder '{folder}' not found: its {n} image(s) are read as background "
+                    "images with no objects. Put the YOLO label files (<image stem>.txt) there."
+                )
         try:
             labels = super().get_labels()
         finally:  # also when nothing usable is left and ultralytics raises: the line says why
-            self.skipped["missing folders"] = len(self.missing_folders)
+            self.skipped["missing folders"] = len(self.missing_folders) + len(missing_labels)
             self.log_summary()
         return labels
 

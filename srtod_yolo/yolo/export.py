@@ -44,9 +44,9 @@ def check_export_backend(exporter) -> None:
     if fmt in ENGINE_ALIASES and importlib.util.find_spec("tensorrt") is None:
         raise ModuleNotFoundError(
             "TensorRT export (format=engine) needs NVIDIA TensorRT and an NVIDIA GPU, and the 'tensorrt' package is "
-            "not installed. On a machine with an NVIDIA GPU: pip install 'srtod-yolo[gpu]'. Elsewhere, export "
-            "format=onnx and build the engine where TensorRT runs (trtexec --onnx=best.onnx --fp16); see "
-            "export/README.md."
+            "not installed. On a machine with an NVIDIA GPU: pip install 'tensorrt>=10' 'onnxruntime-gpu>=1.17' "
+            "(srtod-yolo's [gpu] extra). Elsewhere, export format=onnx and build the engine where TensorRT runs "
+            "(trtexec --onnx=best.onnx --fp16); see export/README.md."
         )
 
 

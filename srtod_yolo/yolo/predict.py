@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
+import cv2
 import torch
 from ultralytics.models.yolo.detect import DetectionPredictor
 from ultralytics.utils import LOGGER, ops
 
-from ..data.images import HighBitDepthError, check_8bit
+from ..data.images import HighBitDepthError, check_8bit, check_frame, check_video
 from ..export.onnx_model import srtod_output_kind, srtod_threshold
 from ..nn import SRTOD
 from ..viz import difference_overlay, side_by_side
@@ -66,19 +66,44 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
                 m.keep_maps = True
 
     def setup_source(self, source, stride: int | None = None):
-        """Set up the source, refusing 16-bit frames that ultralytics would silently cut to their high byte."""
-        arrays = source if isinstance(source, (list, tuple)) else [source]
-        for array in arrays:
-            if isinstance(array, np.ndarray) and array.dtype.kind in "iu" and array.dtype.itemsize > 1:
-                raise HighBitDepthError(
-                    f"a {array.dtype} frame was given; ultralytics keeps only its high byte. Convert it with "
-                    "srtod_yolo.data.images.to_8bit(frame) first"
-                )
+        """Set up the source, refusing frames deeper than 8 bits that ultralytics would silently flatten.
+
+        Every container the stock predictor takes is checked by `srtod_yolo.data.images`' rule: in-memory frames
+        (numpy arrays, PIL images, tensors, and lists of them) by `check_frame`, image files by `check_8bit`,
+        videos and streams by `check_video`. Screenshots are 8-bit.
+        """
+        frames = source if isinstance(source, (list, tuple)) else [source]
+        for i, frame in enumerate(frames):
+            check_frame(frame, f"source[{i}]" if isinstance(source, (list, tuple)) else "the source")
         super().setup_source(source, stride)
+        try:
+            self._check_files_and_videos()
+        except HighBitDepthError:
+            if hasattr(self.dataset, "close"):  # stream reader threads
+                self.dataset.close()
+            raise
+
+    def _check_files_and_videos(self) -> None:
+        """Refuse high-bit-depth image files and grey videos or streams; say when a colour video is cut to 8 bits."""
         files, videos = getattr(self.dataset, "files", []), getattr(self.dataset, "video_flag", [])
+        captures = []
         for file, is_video in zip(files, videos):
-            if not is_video:
+            if is_video:
+                captures.append((file, None))
+            else:
                 check_8bit(file)
+        captures += list(zip(getattr(self.dataset, "sources", []), getattr(self.dataset, "caps", [])))
+        for name, capture in captures:
+            opened = capture if capture is not None else cv2.VideoCapture(str(name))
+            try:
+                bits = check_video(opened, name) if opened.isOpened() else 8
+            finally:
+                if capture is None:
+                    opened.release()
+            if bits > 8:
+                LOGGER.warning(
+                    f"'{name}' is a {bits}-bit colour video; OpenCV decodes it to 8 bits per channel (its top 8 bits)"
+                )
 
     def construct_result(self, pred, img, orig_img, img_path):
         """The stock detection result, as an `SRTODResults` that keeps the difference map when re-indexed."""

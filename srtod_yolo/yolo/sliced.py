@@ -13,7 +13,7 @@ The output is ordinary ultralytics `Results` (`SRTODResults`) in the original fr
 per-slice difference maps are stitched into one full-frame map (maximum where slices overlap), which the tracker's
 re-indexing keeps.
 
-SAHI is an optional dependency: `pip install 'srtod-yolo[sahi]'`.
+SAHI is an optional dependency (srtod-yolo's `[sahi]` extra): `pip install 'sahi>=0.11'`.
 
 Example:
     >>> from ultralytics import YOLO
@@ -55,7 +55,7 @@ def require_sahi():
     except ImportError as e:  # a blocked or broken install counts as missing too
         raise ModuleNotFoundError(
             "slice=True (sliced inference) needs the SAHI package, which is not installed: "
-            "pip install 'srtod-yolo[sahi]'"
+            "pip install 'sahi>=0.11' (srtod-yolo's [sahi] extra)"
         ) from e
     return sahi
 

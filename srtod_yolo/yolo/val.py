@@ -10,6 +10,7 @@ from ultralytics.data.utils import get_split_fraction
 from ultralytics.models.yolo.detect import DetectionValidator
 from ultralytics.utils import DEFAULT_CFG, LOGGER, RANK, ops
 
+from ..data.coco_ids import CocoIds
 from ..data.ignore import ignore_file_of, read_ignore_regions
 from ..metrics import METRIC_KEYS, AITODEvaluator, plot_pr_curves
 from .dataset import build_checked_dataset
@@ -27,7 +28,9 @@ class TinyObjectValidator(DetectionValidator):
     appear as a second line of the validation table and as `metrics/AP_vt(B)` and the like in the metrics
     dict, so training writes them to results.csv every epoch. The default `max_det` rises to AI-TOD's 1,500.
     Ground truth comes from the label files (normalised boxes times the original image size).
-    `save_json=True` writes `aitod_gt.json` and `aitod_predictions.json` (COCO format); `plots=True` draws
+    `save_json=True` writes `aitod_gt.json` and `aitod_predictions.json` (COCO format) beside the stock
+    `predictions.json`; all three carry the source dataset's image and category ids where its converter kept them
+    (`coco_ids.json`, see `srtod_yolo.data.coco_ids`), so they score against its own annotation file; `plots=True` draws
     `PR_curve_aitod.png`, precision-recall per size bin. Where a dataset has ignore regions
     (`ignore/<split>/<stem>.txt` beside `labels/`, written by the VisDrone and COCO converters), detections
     inside them are not counted in the AI-TOD metrics, as COCO does with crowds; the stock mAP does not know them.
@@ -54,11 +57,53 @@ class TinyObjectValidator(DetectionValidator):
         if self.tiny and self.args.max_det == DEFAULT_CFG.max_det:
             self.args.max_det = AITOD_MAX_DET
         super().init_metrics(model)
+        image_ids, category_ids = self._use_source_ids(model)
         self.aitod, self.aitod_results = None, {}
         if self.tiny:
-            self.aitod = AITODEvaluator(model.names)
+            names = {0: model.names[0]} if self.args.single_cls and category_ids else model.names  # one class
+            self.aitod = AITODEvaluator(names, image_ids=image_ids, category_ids=category_ids)
             # Ground truth straight from the label files (normalised), not from letterboxed batch boxes.
             self._labels = {label["im_file"]: label for label in self.dataloader.dataset.labels}
+
+    def _use_source_ids(self, model: torch.nn.Module) -> tuple[dict[str, int], dict[int, int]]:
+        """Take the source dataset's image and category ids (`coco_ids.json`, written by the converters) for the json.
+
+        The stock validator writes class + 1 as category id and the file stem as image id; with the source's ids
+        `predictions.json` can be scored against the source's own annotation file. Returns (image id by file,
+        category id by class), empty where the source has none.
+        """
+        self.source_image_ids: dict[str, int] = {}
+        if self.is_coco or self.is_lvis:  # ultralytics maps these itself
+            return {}, {}
+        ids = CocoIds.for_images(self.dataloader.dataset.im_files)
+        if ids is None:
+            return {}, {}
+        nc = 1 if self.args.single_cls else len(model.names)  # single_cls: every detection is class 0
+        class_map = ids.class_map(nc)
+        if class_map is None and ids.category_ids and RANK in {-1, 0}:
+            LOGGER.warning(
+                f"coco_ids.json maps classes {sorted(ids.category_ids)} to source categories, but the model has "
+                f"{nc} classes: the json keeps category id = class + 1"
+            )
+        if class_map is not None:
+            self.class_map = class_map
+            if getattr(self, "gdict", None):
+                self.gdict["categories"] = [{"id": x} for x in class_map]
+        self.source_image_ids = ids.image_ids
+        if self.args.save_json and not self.training and RANK in {-1, 0}:
+            source = ", ".join(ids.sources) or "the source dataset"
+            kept = [what for what, kept in (("image", ids.image_ids), ("category", class_map)) if kept]
+            LOGGER.info(f"COCO json: {' and '.join(kept) or 'no'} ids of {source} (coco_ids.json)")
+        return ids.image_ids, dict(enumerate(class_map)) if class_map else {}
+
+    def pred_to_json(self, predn: dict[str, torch.Tensor], pbatch: dict) -> None:
+        """Write the image's detections as the stock validator does, with the source's image id where known."""
+        start = len(self.jdict)
+        super().pred_to_json(predn, pbatch)
+        image_id = getattr(self, "source_image_ids", {}).get(pbatch["im_file"])
+        if image_id is not None:
+            for entry in self.jdict[start:]:
+                entry["image_id"] = image_id
 
     def update_metrics(self, preds: list[dict[str, torch.Tensor]], batch: dict) -> None:
         """Update the stock metrics, then hand each image's detections (original pixels) to the AI-TOD evaluator."""

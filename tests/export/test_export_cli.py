@@ -147,7 +147,7 @@ def test_yolo_export_engine_without_tensorrt_fails_fast_saying_so(exported, sand
     elapsed = time.monotonic() - start
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "needs NVIDIA TensorRT" in out and "pip install 'srtod-yolo[gpu]'" in out and "trtexec" in out
+    assert "needs NVIDIA TensorRT" in out and "pip install 'tensorrt>=10'" in out and "trtexec" in out
     assert "Invalid CUDA" not in out and "AutoUpdate" not in out  # before device selection, and no pip attempt
     assert elapsed < 60
 

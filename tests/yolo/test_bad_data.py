@@ -1,6 +1,7 @@
 """Bad data never kills a run: each bad file is named, skipped or repaired, and counted in one summary line."""
 
 import re
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -86,6 +87,24 @@ def test_a_stock_ultralytics_cache_is_rescanned(tmp_path):
     assert summary_of(checked) == EXPECTED
     zero = next(label for label in checked.labels if label["im_file"] == str(bad["zero_size"]))
     assert len(zero["bboxes"]) == 1
+
+
+def test_val_skips_deep_frames_of_every_format(tmp_path):
+    from ultralytics.cfg import get_cfg
+    from ultralytics.data.utils import check_det_dataset
+
+    from srtod_yolo.yolo.dataset import build_checked_dataset
+
+    build_dataset(tmp_path, train=2, val=2, seed=5, width=64, height=48, workers=0, video_frames=0)
+    raw = np.full((48, 64), 7300, np.uint16)
+    deep = {"colour16.tif": np.dstack([raw] * 3), "float.tif": raw.astype(np.float32), "thermal.jp2": raw}
+    for name, frame in deep.items():  # the stock loader would cut each to its high byte (or misread the float)
+        assert cv2.imwrite(str(tmp_path / "images" / "val" / name), frame)
+        (tmp_path / "labels" / "val" / f"{name.split('.')[0]}.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    data = check_det_dataset(str(tmp_path / "data.yaml"))
+    val = build_checked_dataset(get_cfg(overrides={"imgsz": 64}), data["val"], 2, data, mode="val")
+    assert val.skipped["16-bit images"] == 3
+    assert len(val.im_files) == 2 and not {Path(f).name for f in val.im_files} & set(deep)
 
 
 def test_every_train_folder_missing_is_a_clear_error(tmp_path):

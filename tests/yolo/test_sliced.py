@@ -269,4 +269,4 @@ def test_slicing_without_sahi_says_how_to_install_it(sandbox, env):
     report = json.loads(run([sys.executable, str(driver)], cwd=sandbox, env=env).stdout.strip().splitlines()[-1])
     assert report["unsliced"] == 1  # everything else works without SAHI
     assert report["error"].startswith("ModuleNotFoundError")
-    assert "pip install 'srtod-yolo[sahi]'" in report["error"]
+    assert "pip install 'sahi>=0.11'" in report["error"]

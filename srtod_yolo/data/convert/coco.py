@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..coco_ids import record_coco_ids
 from .common import YoloSplitWriter, image_size, require, write_data_yaml
 
 __all__ = ("AITOD_NAMES", "convert_aitod", "convert_coco", "convert_droneswarms")
@@ -45,7 +46,9 @@ def convert_coco(
     Annotations are kept or dropped as mmdetection's COCO loader (which SR-TOD trains with) does, in its order:
     flagged `ignore`: dropped; no area inside the image: dropped; `area` <= 0 or under 1 px wide or high: dropped;
     category not selected: dropped; `iscrowd`: an ignore region of its class; else a box. Boxes are clipped to
-    the image. Image files are named by their `file_name` with '/' replaced by '_'.
+    the image. Image files are named by their `file_name` with '/' replaced by '_'. The json's image ids and
+    category ids are kept in `out/coco_ids.json` (`srtod_yolo.data.coco_ids`), so `yolo val save_json=True` writes
+    them back and its json can be scored against this annotation file.
 
     Args:
         annotations (str | Path): The COCO json file.
@@ -71,6 +74,7 @@ def convert_coco(
     for ann in data.get("annotations", []):
         per_image[ann["image_id"]].append(ann)
     writer = YoloSplitWriter(out, split, mode)
+    source_ids = {}  # converted file name -> the json's image id, kept in coco_ids.json
     for image in data.get("images", []):
         source = images / image["file_name"]
         if not source.is_file():
@@ -102,13 +106,24 @@ def convert_coco(
         stem = Path(image["file_name"]).with_suffix("").as_posix().replace("/", "_")
         writer.place_image(source, f"{stem}{source.suffix}")
         writer.write(stem, width, height, boxes, classes, ignore, ignore_classes)
+        source_ids[f"{stem}{source.suffix}"] = image["id"]
+    record_coco_ids(out, split, source_ids, _source_categories(class_of), annotations)
     return {**writer.summary(), "names": list(names)}
+
+
+def _source_categories(class_of: dict[int, int]) -> dict[int, int]:
+    """Class index -> source category id; a class merged from several categories has none."""
+    ids_of = defaultdict(list)
+    for category, index in class_of.items():
+        ids_of[index].append(category)
+    return {index: ids[0] for index, ids in ids_of.items() if len(ids) == 1}
 
 
 def convert_droneswarms(raw: str | Path, out: str | Path, mode: str = "link") -> dict:
     """Convert DroneSwarms as its authors ship it: `train/train.json` + `train/JPEGImages/`, `test/...` likewise.
 
     Every category becomes the one class 'drone'. The test split becomes YOLO 'val' (the paper reports on it).
+    A split whose folder is absent is left out (the data.yaml says so, see `data_yaml_splits`).
 
     Args:
         raw (str | Path): The unpacked DroneSwarms folder.
@@ -116,17 +131,21 @@ def convert_droneswarms(raw: str | Path, out: str | Path, mode: str = "link") ->
         mode (str): 'link', 'copy' or 'move' the images.
 
     Returns:
-        (dict): Per-split summaries ('train', 'val').
+        (dict): Per-split summaries of the splits found ('train', 'val').
     """
     raw = require(raw, "DroneSwarms folder", f"request the dataset at {DRONESWARMS_URL}")
-    summaries = {}
+    summaries, splits = {}, {}
     for source, split in (("train", "train"), ("test", "val")):
+        if not (raw / source).is_dir():  # a partial download: convert the splits that are there
+            continue
         ann = require(
             raw / source / f"{source}.json", "DroneSwarms annotations", "expected {train,test}/{train,test}.json"
         )
         images = require(raw / source / "JPEGImages", "DroneSwarms image folder")
         summaries[split] = convert_coco(ann, images, out, split, names=["drone"], mode=mode, single_class=True)
-    splits = {"train": "images/train", "val": "images/val"}
+        splits[split] = f"images/{split}"
+    if not summaries:
+        raise FileNotFoundError(f"DroneSwarms: neither 'train/' nor 'test/' found in '{raw}'")
     write_data_yaml(out, {0: "drone"}, splits, "DroneSwarms (Cao et al., ECCV 2024), converted by srtod-yolo")
     return summaries
 
@@ -141,18 +160,23 @@ def convert_aitod(raw: str | Path, out: str | Path, mode: str = "link", version:
         version (str): Annotation version in the file names.
 
     Returns:
-        (dict): Per-split summaries ('train', 'val' and, if its json is there, 'test').
+        (dict): Per-split summaries of the splits whose json is there ('train', 'val', 'test'); the data.yaml
+            fills in a missing train or val as `data_yaml_splits` says.
     """
     raw = require(raw, "AI-TOD folder", f"build AI-TOD with the toolkit of {AITOD_URL}")
     summaries, splits = {}, {}
     for split in ("train", "val", "test"):
         ann = raw / "annotations" / f"aitod_{split}_{version}.json"
-        if split == "test" and not ann.is_file():
+        if not ann.is_file():  # a partial build: convert the splits that are there
             continue
-        require(ann, "AI-TOD annotations", f"build AI-TOD with the toolkit of {AITOD_URL}")
         images = require(raw / "images" / split, "AI-TOD image folder", "run the toolkit's generate_aitod_imgs.py")
         summaries[split] = convert_coco(ann, images, out, split, names=AITOD_NAMES, mode=mode)
         splits[split] = f"images/{split}"
+    if not summaries:
+        raise FileNotFoundError(
+            f"AI-TOD: no annotations/aitod_{{train,val,test}}_{version}.json in '{raw}'; build AI-TOD with the "
+            f"toolkit of {AITOD_URL}"
+        )
     write_data_yaml(
         out, dict(enumerate(AITOD_NAMES)), splits, "AI-TOD (Wang et al., ICPR 2020), converted by srtod-yolo"
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..ignore import format_ignore_line
 
-__all__ = ("IMAGE_MODES", "YoloSplitWriter", "image_size", "require", "write_data_yaml")
+__all__ = ("IMAGE_MODES", "YoloSplitWriter", "data_yaml_splits", "image_size", "require", "write_data_yaml")
 
 IMAGE_MODES = ("link", "copy", "move")
 
@@ -152,13 +152,52 @@ class YoloSplitWriter:
         return {"split": self.split, **dict(self.counts), "skipped": dict(self.skipped)}
 
 
+def data_yaml_splits(splits: dict[str, str]) -> dict[str, str]:
+    """The split lines of a `data.yaml` for the splits a conversion found, so the stock commands accept it.
+
+    ultralytics refuses a data YAML without `train:` and `val:` keys, even for `yolo val`. A missing split is
+    therefore written, with a comment saying what it does:
+
+    - no val split: `val` reuses the train images (the scores of validation during training are then optimistic);
+    - no train split: `train` names `images/train`, which does not exist, so `yolo val` works and `yolo train`
+      stops naming the missing folder instead of training on the validation images.
+
+    Args:
+        splits (dict[str, str]): Split name to image folder, relative to the root, for the splits found.
+
+    Returns:
+        (dict[str, str]): Key to YAML value (with a trailing comment where the split was not found), in the order
+            train, val, then the others.
+    """
+    if not splits:
+        raise ValueError("no split was converted, so there is no data.yaml to write")
+    lines = {}
+    if "train" in splits:
+        lines["train"] = splits["train"]
+    else:
+        lines["train"] = "images/train  # no train split found: `yolo val` works, `yolo train` needs one"
+    if "val" in splits:
+        lines["val"] = splits["val"]
+    elif "train" in splits:
+        lines["val"] = f"{splits['train']}  # no val split found: validation reuses the train images"
+    else:
+        first = next(iter(splits))
+        lines["val"] = f"{splits[first]}  # no val split found: validation uses the {first} images"
+    lines.update({k: v for k, v in splits.items() if k not in lines})
+    return lines
+
+
 def write_data_yaml(root: str | Path, names: dict[int, str], splits: dict[str, str], comment: str = "") -> Path:
     """Write `root/data.yaml` for ultralytics: splits relative to `root` (the file has no `path:` key), names.
+
+    Only the splits found need be given: `data_yaml_splits` fills in `train:` and `val:` where they are missing,
+    saying so in a comment.
 
     Args:
         root (str | Path): Dataset root.
         names (dict[int, str]): Class names by index.
-        splits (dict[str, str]): Split name to image folder, relative to root ('train': 'images/train').
+        splits (dict[str, str]): Split name to image folder, relative to root ('train': 'images/train'), of the
+            splits that were converted.
         comment (str): Lines written as a YAML comment on top.
 
     Returns:
@@ -166,7 +205,8 @@ def write_data_yaml(root: str | Path, names: dict[int, str], splits: dict[str, s
     """
     root = Path(root)
     lines = [f"# {line}" for line in comment.splitlines()]
-    lines += [f"{k}: {v}" for k, v in splits.items()]
+    lines += [f"# splits found: {', '.join(splits)}"]
+    lines += [f"{k}: {v}" for k, v in data_yaml_splits(splits).items()]
     lines += ["names:"] + [f"  {i}: {json.dumps(n)}" for i, n in sorted(names.items())]
     path = root / "data.yaml"
     path.write_text("\n".join(lines) + "\n")

@@ -121,8 +121,8 @@ def convert_halmstad(
             _convert_clip(video, read_label_csv(csv_path), writers[split], stride, keep)
             clip_splits[split].append(video.stem)
     splits = {s: f"images/{s}" for s in ("train", "val") if clip_splits[s]}
-    if "val" not in splits and "train" in splits:
-        splits["val"] = splits["train"]  # ultralytics needs a 'val' entry; with val_every=0 it reuses train
+    if not splits:
+        raise FileNotFoundError(f"Halmstad: none of the clips in '{videos}' has a label file in '{labels}'")
     names = {i: n.lower() for n, i in HALMSTAD_CLASSES.items()}
     write_data_yaml(
         out, names, splits, "Halmstad drone-detection dataset (CC0), converted by srtod-yolo; split by clip"

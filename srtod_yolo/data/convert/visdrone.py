@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..coco_ids import record_coco_ids
 from .common import YoloSplitWriter, image_size, require, write_data_yaml
 
 __all__ = ("VISDRONE_NAMES", "VISDRONE_SPLITS", "convert_visdrone", "convert_visdrone_split")
@@ -77,6 +78,8 @@ def convert_visdrone_split(split_dir: str | Path, out: str | Path, split: str, m
                 writer.skipped[f"unknown category {category}"] += 1
         writer.place_image(image, image.name)
         writer.write(image.stem, width, height, boxes, classes, ignore)
+    # VisDrone numbers its categories 1-10 and its images not at all: json written later keeps the category ids.
+    record_coco_ids(out, split, {}, {i: i + 1 for i in range(len(VISDRONE_NAMES))}, annotations)
     return writer.summary()
 
 

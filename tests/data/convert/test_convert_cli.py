@@ -20,6 +20,9 @@ def test_srtod_convert_visdrone_prints_the_summary(tmp_path, env):
     assert out.splitlines()[1:] == [
         "  train: 2 images, 3 boxes, 3 ignore regions; skipped: 1 image without annotation file, 1 unknown category 12",
         "  val: 1 images, 1 boxes, 0 ignore regions; skipped: nothing",
+        "  splits found: train, val",
+        "  data.yaml train: images/train",
+        "  data.yaml val: images/val",
     ]
     assert (tmp_path / "vd" / "data.yaml").is_file()
     assert not (tmp_path / "vd" / "images" / "val" / "0000001_02999_d_0000005.jpg").is_symlink()  # mode=copy

@@ -78,7 +78,7 @@ def test_missing_files_and_folders_are_named(tmp_path):
     shutil.rmtree(raw / "images" / "val")
     with pytest.raises(FileNotFoundError, match=r"AI-TOD image folder not found: '.*images/val'"):
         convert_aitod(raw, tmp_path / "out")
-    with pytest.raises(FileNotFoundError, match=r"AI-TOD annotations not found: '.*aitod_train_v1\.json'"):
+    with pytest.raises(FileNotFoundError, match=r"AI-TOD: no annotations/aitod_\{train,val,test\}_v1\.json in '"):
         convert_aitod(tmp_path, tmp_path / "out")
 
 
