@@ -86,30 +86,10 @@ class NWDBboxLoss(BboxLoss):
         super().__init__(reg_max)
         self.nwd_weight, self.nwd_constant = float(nwd_weight), float(nwd_constant)
 
-    def forward(
-        self,
-        pred_dist,
-        pred_bboxes,
-        anchor_points,
-        target_bboxes,
-        target_scores,
-        target_scores_sum,
-        fg_mask,
-        imgsz,
-        stride,
-    ):
-        """Return (box loss, DFL loss) as `BboxLoss.forward`, with NWD blended into the box term."""
-        loss_iou, loss_dfl = super().forward(
-            pred_dist,
-            pred_bboxes,
-            anchor_points,
-            target_bboxes,
-            target_scores,
-            target_scores_sum,
-            fg_mask,
-            imgsz,
-            stride,
-        )
+    def forward(self, *inputs):
+        """Return (box loss, DFL loss) as `BboxLoss.forward`, from its arguments, with NWD blended into the box term."""
+        loss_iou, loss_dfl = super().forward(*inputs)
+        _, pred_bboxes, _, target_bboxes, target_scores, target_scores_sum, fg_mask, _, stride = inputs
         if self.nwd_weight == 0:
             return loss_iou, loss_dfl
         index = fg_mask.nonzero(as_tuple=True)
