@@ -1,0 +1,99 @@
+"""A ByteTrack for tiny targets: association by NWD as well as IoU, and lost tracks searched in a widening circle.
+
+Stock ByteTrack (Zhang et al. 2022, "ByteTrack: Multi-Object Tracking by Associating Every Detection Box",
+ECCV) associates a track's Kalman-predicted box with detections by IoU. A 4-px drone that moves 5 px between
+frames, or whose prediction is off by a few pixels, has IoU 0 with its own next detection: the track is lost and
+a new identity starts. `SRTODByteTracker` keeps ByteTrack's two stages (high-score detections first, then the
+low-score ones for the tracks left over) and its Kalman filter, and replaces the similarity with
+
+    similarity = max(IoU, NWD),   NWD = exp(-W2 / C_track)     (srtod_yolo.metrics.nwd, Wang et al. 2021)
+
+so overlapping boxes score as before, and boxes that do not overlap still score by how far apart they are.
+`C_track = nwd_constant * (1 + lost_growth * (frames since the track was last seen - 1))`: a drone that blinks out
+for a second is searched for in a wider circle around where its Kalman filter put it.
+
+Selected with `tracker_type: srtod_bytetrack` in a tracker YAML (`cfg/trackers/srtod-bytetrack.yaml`), which the
+hooks register in ultralytics' `TRACKER_MAP`; every parameter is documented in that YAML.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ultralytics.trackers.basetrack import TrackState
+from ultralytics.trackers.byte_tracker import BYTETracker, STrack
+from ultralytics.trackers.utils import matching
+
+from ..metrics.nwd import nwd
+
+__all__ = ("TRACKER_TYPE", "SRTODByteTracker")
+
+TRACKER_TYPE = "srtod_bytetrack"
+# Settings of srtod-bytetrack.yaml beyond the stock ByteTrack ones, with the values used when a YAML omits them.
+DEFAULTS = {"nwd_constant": 8.0, "lost_growth": 0.1, "second_match_thresh": 0.7}
+
+
+class SRTODByteTracker(BYTETracker):
+    """ByteTrack with max(IoU, NWD) association, for targets a few pixels across.
+
+    Args:
+        args (Namespace): The tracker YAML's settings: the stock ByteTrack ones (`track_high_thresh`,
+            `track_low_thresh`, `new_track_thresh`, `track_buffer`, `match_thresh`, `fuse_score`) and those of
+            `DEFAULTS` (`nwd_constant` C in pixels, `lost_growth` per lost frame, `second_match_thresh`: the
+            largest cost 1 - similarity the second stage accepts). Unconfirmed tracks (born last frame) are
+            confirmed by the same similarity, with ByteTrack's fixed cost threshold 0.7.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> args = SimpleNamespace(track_high_thresh=0.25, track_low_thresh=0.1, new_track_thresh=0.25,
+        ...                        track_buffer=60, match_thresh=0.8, fuse_score=True, nwd_constant=8.0)
+        >>> tracker = SRTODByteTracker(args)  # then tracker.update(boxes, frame) per frame, as BYTETracker
+    """
+
+    def __init__(self, args):
+        for key, value in DEFAULTS.items():
+            if not hasattr(args, key):
+                setattr(args, key, value)
+        if float(args.nwd_constant) <= 0 or float(args.lost_growth) < 0:
+            raise ValueError(
+                f"srtod_bytetrack needs nwd_constant > 0 (pixels) and lost_growth >= 0, got "
+                f"nwd_constant={args.nwd_constant}, lost_growth={args.lost_growth}"
+            )
+        super().__init__(args)
+
+    def similarity(self, tracks: list[STrack], detections: list[STrack]) -> np.ndarray:
+        """Pairwise max(IoU, NWD) between tracks (their predicted boxes) and detections.
+
+        Returns:
+            (np.ndarray): (len(tracks), len(detections)) similarities in [0, 1].
+        """
+        if not tracks or not detections:
+            return np.zeros((len(tracks), len(detections)), dtype=np.float32)
+        iou = 1 - matching.iou_distance(tracks, detections)
+        lost_frames = np.array([max(self.frame_id - t.end_frame - 1, 0) for t in tracks], dtype=np.float64)
+        constant = float(self.args.nwd_constant) * (1 + float(self.args.lost_growth) * lost_frames)
+        a = np.asarray([t.xyxy for t in tracks], dtype=np.float64)
+        b = np.asarray([d.xyxy for d in detections], dtype=np.float64)
+        return np.maximum(iou, nwd(a, b, constant)).astype(np.float32)
+
+    def get_dists(self, tracks: list[STrack], detections: list[STrack]) -> np.ndarray:
+        """Cost 1 - similarity (times the detection score if `fuse_score`), for the first and unconfirmed stages."""
+        cost = 1 - self.similarity(tracks, detections)
+        if self.args.fuse_score and cost.size:
+            cost = matching.fuse_score(cost, detections)
+        return cost
+
+    def _second_association(self, strack_pool, u_track, detections_second, activated, refind, lost) -> None:
+        """Match the tracks left over by the first stage to low-score detections by the same similarity.
+
+        Stock ByteTrack uses IoU here, so a tiny target whose detector score dips below `track_high_thresh` while
+        it moves is lost; the score is not fused, as in ByteTrack, so a low score does not block the match.
+        """
+        leftover = [strack_pool[i] for i in u_track if strack_pool[i].state == TrackState.Tracked]
+        unmatched = range(len(leftover))
+        if leftover and detections_second:
+            cost = 1 - self.similarity(leftover, detections_second)
+            matches, unmatched, _ = matching.linear_assignment(cost, thresh=float(self.args.second_match_thresh))
+            self._apply_matches(matches, leftover, detections_second, activated, refind)
+        for i in unmatched:
+            leftover[i].mark_lost()
+            lost.append(leftover[i])
