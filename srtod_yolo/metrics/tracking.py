@@ -117,8 +117,9 @@ def summary(result: dict) -> dict[str, float]:
 
 
 def state_accuracy(gt: np.ndarray, predictions: np.ndarray, frames: int | list) -> float:
-    """The Anti-UAV single-target state accuracy: per frame, IoU if the target is present and predicted, 1 if it is
-    absent and nothing is predicted, 0 otherwise; the mean over frames.
+    """The Anti-UAV single-target state accuracy, the mean over frames of a per-frame score.
+
+    Per frame: IoU if the target is present and predicted, 1 if it is absent and nothing is predicted, 0 otherwise.
 
     Args:
         gt (np.ndarray): (G, 6+) ground-truth rows `frame, id, x, y, w, h`; a frame with several boxes counts the
