@@ -44,7 +44,7 @@ class SwarmClip:
 def _trajectories(rng: np.random.Generator, n: int, frames: int, width: int, height: int, sky: int) -> list[dict]:
     """Per drone: start frame, start position, velocity (px/frame), wobble, size, growth, blink-out window."""
     out = []
-    for k in range(n):
+    for _ in range(n):
         speed = rng.uniform(1.0, 6.0)
         heading = rng.uniform(0, 2 * np.pi)
         velocity = speed * np.array([np.cos(heading), 0.5 * np.sin(heading)])
