@@ -25,7 +25,15 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import REPO, command_line, machine_info
-from benchmarks.tracking_data import Clip, frames_of, model_detections, noisy_gt_detections, real_clips, synthetic_clips
+from benchmarks.tracking_data import (
+    CACHE,
+    Clip,
+    frames_of,
+    model_detections,
+    noisy_gt_detections,
+    real_clips,
+    synthetic_clips,
+)
 
 OUT = REPO / "benchmarks" / "results" / "tracking.json"
 TRACKERS = {"bytetrack": "bytetrack.yaml", "botsort": "botsort.yaml", "srtod-bytetrack": "srtod-bytetrack.yaml"}
@@ -86,7 +94,7 @@ def evaluate(clips: list[Clip], sources: list[str], trackers: list[str], args) -
             if source == "noisy-gt":
                 detections, detect_s = noisy_gt_detections(clip, args.noise_seed), 0.0
             else:
-                detections, seconds = model_detections(clip, source, args.imgsz, args.refresh)
+                detections, seconds = model_detections(clip, source, args.imgsz, args.refresh, args.cache)
                 detect_s = float(seconds.sum())
             for name in trackers:
                 tracks, track_s = run_tracker(
@@ -139,13 +147,14 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--imgsz", type=int, default=320, help="inference size (the released weights were trained at 320)")
     p.add_argument("--noise-seed", type=int, default=0, help="seed of the noisy-gt detections")
     p.add_argument("--set", nargs="*", default=[], help="key=value overrides of srtod-bytetrack.yaml (for tuning)")
+    p.add_argument("--cache", type=Path, default=CACHE, help="folder of rendered clips and cached detections")
     p.add_argument("--refresh", action="store_true", help="recompute cached model detections")
     p.add_argument("--out", type=Path, default=OUT, help="JSON output (default benchmarks/results/tracking.json)")
     args = p.parse_args(argv)
     args.set = dict(kv.split("=", 1) for kv in args.set)
 
     clips = [] if args.no_real else real_clips(args.real or None, args.frames)
-    clips += synthetic_clips(args.synthetic_seeds, args.synthetic_frames)
+    clips += synthetic_clips(args.synthetic_seeds, args.synthetic_frames, args.cache)
     result = evaluate(clips, args.sources, args.trackers, args)
     table = sorted(result["table"], key=lambda r: (r["group"], r["source"], r["tracker"]))
     markdown = print_table(table)

@@ -110,14 +110,14 @@ def real_clips(names: list[str] | None, limit: int = 0) -> list[Clip]:
     return clips
 
 
-def synthetic_clips(seeds: list[int], frames: int) -> list[Clip]:
+def synthetic_clips(seeds: list[int], frames: int, cache: Path = CACHE) -> list[Clip]:
     """Synthetic swarm clips (srtod_yolo.data.synth.render_swarm_clip), rendered once into the cache folder."""
     from srtod_yolo.data.synth import render_swarm_clip
     from srtod_yolo.metrics.tracking import read_mot
 
     clips = []
     for seed in seeds:
-        folder = CACHE / "synthetic" / f"f{frames}"
+        folder = cache / "synthetic" / f"f{frames}"
         video = folder / f"swarm-{seed}.mp4"
         gt, birds = folder / f"swarm-{seed}_gt.txt", folder / f"swarm-{seed}_birds.txt"
         if not (video.is_file() and gt.is_file() and birds.is_file()):
@@ -164,13 +164,15 @@ def noisy_gt_detections(clip: Clip, seed: int) -> np.ndarray:
     return dets
 
 
-def model_detections(clip: Clip, source: str, imgsz: int, refresh: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def model_detections(
+    clip: Clip, source: str, imgsz: int, refresh: bool = False, cache: Path = CACHE
+) -> tuple[np.ndarray, np.ndarray]:
     """A released model's detections on every frame of a clip, and seconds per frame (decode + inference), cached.
 
     Returns:
         (tuple[np.ndarray, np.ndarray]): (D, 7) rows frame, x0, y0, x1, y1, conf, cls; (frames,) seconds.
     """
-    path = CACHE / "detections" / f"{clip.name}-f{clip.frames}-{source}-{imgsz}.npz"
+    path = cache / "detections" / f"{clip.name}-f{clip.frames}-{source}-{imgsz}.npz"
     if path.is_file() and not refresh:
         cached = np.load(path)
         return cached["detections"], cached["seconds"]
