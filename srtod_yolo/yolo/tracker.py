@@ -8,7 +8,8 @@ low-score ones for the tracks left over) and its Kalman filter, and replaces the
 
     similarity = max(IoU, NWD),   NWD = exp(-W2 / C_track)     (srtod_yolo.metrics.nwd, Wang et al. 2021)
 
-so overlapping boxes score as before, and boxes that do not overlap still score by how far apart they are.
+for tracks up to `nwd_max_size` px (sqrt of the box area), IoU alone above, so overlapping boxes score as before,
+and tiny boxes that do not overlap still score by how far apart they are.
 `C_track = nwd_constant * (1 + lost_growth * (frames since the track was last seen - 1))`: a drone that blinks out
 for a second is searched for in a wider circle around where its Kalman filter put it.
 
@@ -29,7 +30,7 @@ __all__ = ("TRACKER_TYPE", "SRTODByteTracker")
 
 TRACKER_TYPE = "srtod_bytetrack"
 # Settings of srtod-bytetrack.yaml beyond the stock ByteTrack ones, with the values used when a YAML omits them.
-DEFAULTS = {"nwd_constant": 8.0, "lost_growth": 0.1, "second_match_thresh": 0.7}
+DEFAULTS = {"nwd_constant": 8.0, "nwd_max_size": 16.0, "lost_growth": 0.1, "second_match_thresh": 0.5}
 
 
 class SRTODByteTracker(BYTETracker):
@@ -38,9 +39,10 @@ class SRTODByteTracker(BYTETracker):
     Args:
         args (Namespace): The tracker YAML's settings: the stock ByteTrack ones (`track_high_thresh`,
             `track_low_thresh`, `new_track_thresh`, `track_buffer`, `match_thresh`, `fuse_score`) and those of
-            `DEFAULTS` (`nwd_constant` C in pixels, `lost_growth` per lost frame, `second_match_thresh`: the
-            largest cost 1 - similarity the second stage accepts). Unconfirmed tracks (born last frame) are
-            confirmed by the same similarity, with ByteTrack's fixed cost threshold 0.7.
+            `DEFAULTS` (`nwd_constant` C and `nwd_max_size`, both in pixels; `lost_growth` per lost frame;
+            `second_match_thresh`, the largest cost 1 - similarity the second stage accepts); all are documented in
+            cfg/trackers/srtod-bytetrack.yaml. Unconfirmed tracks (born last frame) are confirmed by the same
+            similarity, with ByteTrack's fixed cost threshold 0.7.
 
     Example:
         >>> from types import SimpleNamespace
@@ -73,7 +75,9 @@ class SRTODByteTracker(BYTETracker):
         constant = float(self.args.nwd_constant) * (1 + float(self.args.lost_growth) * lost_frames)
         a = np.asarray([t.xyxy for t in tracks], dtype=np.float64)
         b = np.asarray([d.xyxy for d in detections], dtype=np.float64)
-        return np.maximum(iou, nwd(a, b, constant)).astype(np.float32)
+        # Larger targets overlap their next detection, and there IoU alone keeps nearby clutter from taking them over.
+        tiny = np.sqrt(np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)) <= float(self.args.nwd_max_size)
+        return np.where(tiny[:, None], np.maximum(iou, nwd(a, b, constant)), iou).astype(np.float32)
 
     def get_dists(self, tracks: list[STrack], detections: list[STrack]) -> np.ndarray:
         """Cost 1 - similarity (times the detection score if `fuse_score`), for the first and unconfirmed stages."""
