@@ -59,3 +59,20 @@ def test_tracker_yaml_sets_every_parameter_and_rejects_a_bad_constant():
     args.nwd_constant = 0
     with pytest.raises(ValueError, match="nwd_constant"):
         SRTODByteTracker(args)
+
+
+def test_targets_larger_than_nwd_max_size_are_tracked_exactly_as_stock_bytetrack():
+    rng = np.random.default_rng(0)
+    ours, stock = SRTODByteTracker(_args("srtod-bytetrack.yaml")), BYTETracker(_args("bytetrack.yaml"))
+    frame = np.zeros((480, 640, 3), np.uint8)
+    starts = np.array([[100.0, 100], [300, 120], [200, 300]])
+    for t in range(25):  # shorter than either track buffer
+        rows = []
+        for x, y in starts + t * np.array([3.0, 1.0]):
+            if rng.random() < 0.15:
+                continue  # missed
+            rows.append((x, y, x + 40, y + 25, rng.uniform(0.1, 0.9)))
+            if rng.random() < 0.3:  # a looser duplicate of the same object, as NMS leaves them
+                rows.append((x - 4, y - 3, x + 46, y + 29, rng.uniform(0.1, 0.4)))
+        boxes = _boxes(*rows)
+        np.testing.assert_array_equal(ours.update(boxes, frame), stock.update(boxes, frame), err_msg=f"frame {t}")
