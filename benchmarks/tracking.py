@@ -27,6 +27,7 @@ import numpy as np
 from benchmarks.common import REPO, command_line, machine_info
 from benchmarks.tracking_data import (
     CACHE,
+    REAL,
     Clip,
     frames_of,
     model_detections,
@@ -138,6 +139,7 @@ def print_table(table: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--real", nargs="*", default=None, help="real clip names (default all five; give none to skip)")
+    p.add_argument("--real-dir", type=Path, default=REAL, help="folder of real clips with *_LABELS.csv")
     p.add_argument("--no-real", action="store_true", help="skip the real clips")
     p.add_argument("--synthetic-seeds", nargs="*", type=int, default=[0, 1, 2], help="synthetic clip seeds")
     p.add_argument("--synthetic-frames", type=int, default=150, help="frames of each synthetic clip")
@@ -153,7 +155,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = p.parse_args(argv)
     args.set = dict(kv.split("=", 1) for kv in args.set)
 
-    clips = [] if args.no_real else real_clips(args.real or None, args.frames)
+    clips = [] if args.no_real else real_clips(args.real or None, args.frames, args.real_dir)
     clips += synthetic_clips(args.synthetic_seeds, args.synthetic_frames, args.cache)
     result = evaluate(clips, args.sources, args.trackers, args)
     table = sorted(result["table"], key=lambda r: (r["group"], r["source"], r["tracker"]))

@@ -89,12 +89,14 @@ def link_identities(rows: list[tuple[int, str, float, float, float, float]], gat
     return np.asarray(out, float).reshape(-1, 6)
 
 
-def real_clips(names: list[str] | None, limit: int = 0) -> list[Clip]:
-    """The labelled Halmstad clips in shared/data (IR_* thermal, V_* visible); ground truth cut to decoded frames."""
-    if not REAL.is_dir():
-        raise FileNotFoundError(f"no real clips: {REAL} is missing (the shared real-halmstad-drone data)")
+def real_clips(names: list[str] | None, limit: int = 0, folder: Path = REAL) -> list[Clip]:
+    """Labelled Halmstad clips (IR_* thermal, V_* visible) with `<stem>_LABELS.csv` beside each; ground truth cut to
+    the decoded frames. `folder`: videos/ of the shared data by default; clips/val/ holds 124 more (never trained on).
+    """
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no real clips: {folder} is missing (the shared real-halmstad-drone data)")
     clips = []
-    for video in sorted(REAL.glob("*.mp4")):
+    for video in sorted(folder.glob("*.mp4")):
         if names and video.stem not in names:
             continue
         labels = video.with_name(f"{video.stem}_LABELS.csv")

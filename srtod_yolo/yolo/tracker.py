@@ -11,7 +11,9 @@ low-score ones for the tracks left over) and its Kalman filter, and replaces the
 for tracks up to `nwd_max_size` px (sqrt of the box area), IoU alone above, so overlapping boxes score as before,
 and tiny boxes that do not overlap still score by how far apart they are.
 `C_track = nwd_constant * (1 + lost_growth * (frames since the track was last seen - 1))`: a drone that blinks out
-for a second is searched for in a wider circle around where its Kalman filter put it.
+for a second is searched for in a wider circle around where its Kalman filter put it. Before association,
+detections overlapping a higher-scoring one by IoU > `duplicate_iou` are dropped (class-agnostic): detectors often
+leave two boxes of different size on one small target, and two tracks then take turns on it.
 
 Selected with `tracker_type: srtod_bytetrack` in a tracker YAML (`cfg/trackers/srtod-bytetrack.yaml`), which the
 hooks register in ultralytics' `TRACKER_MAP`; every parameter is documented in that YAML.
@@ -30,7 +32,13 @@ __all__ = ("TRACKER_TYPE", "SRTODByteTracker")
 
 TRACKER_TYPE = "srtod_bytetrack"
 # Settings of srtod-bytetrack.yaml beyond the stock ByteTrack ones, with the values used when a YAML omits them.
-DEFAULTS = {"nwd_constant": 8.0, "nwd_max_size": 16.0, "lost_growth": 0.1, "second_match_thresh": 0.5}
+DEFAULTS = {
+    "nwd_constant": 8.0,
+    "nwd_max_size": 16.0,
+    "lost_growth": 0.1,
+    "second_match_thresh": 0.5,
+    "duplicate_iou": 0.5,
+}
 
 
 class SRTODByteTracker(BYTETracker):
@@ -40,7 +48,8 @@ class SRTODByteTracker(BYTETracker):
         args (Namespace): The tracker YAML's settings: the stock ByteTrack ones (`track_high_thresh`,
             `track_low_thresh`, `new_track_thresh`, `track_buffer`, `match_thresh`, `fuse_score`) and those of
             `DEFAULTS` (`nwd_constant` C and `nwd_max_size`, both in pixels; `lost_growth` per lost frame;
-            `second_match_thresh`, the largest cost 1 - similarity the second stage accepts); all are documented in
+            `second_match_thresh`, the largest cost 1 - similarity the second stage accepts; `duplicate_iou`, above
+            which a lower-scoring overlapping detection is dropped); all are documented in
             cfg/trackers/srtod-bytetrack.yaml. Unconfirmed tracks (born last frame) are confirmed by the same
             similarity, with ByteTrack's fixed cost threshold 0.7.
 
@@ -61,6 +70,38 @@ class SRTODByteTracker(BYTETracker):
                 f"nwd_constant={args.nwd_constant}, lost_growth={args.lost_growth}"
             )
         super().__init__(args)
+
+    def update(self, results, img=None, feats=None, **kwargs):
+        """Drop duplicate detections (IoU > `duplicate_iou` with a higher-scoring one), then ByteTrack's update.
+
+        Returns:
+            (np.ndarray): As `BYTETracker.update`; the last column indexes the detections as given.
+        """
+        keep = self.distinct(results)
+        if keep is None:
+            return super().update(results, img, feats, **kwargs)
+        tracks = super().update(results[keep], img, None if feats is None else feats[keep], **kwargs)
+        if len(tracks):
+            tracks[:, -1] = np.flatnonzero(keep)[tracks[:, -1].astype(int)]
+        return tracks
+
+    def distinct(self, results) -> np.ndarray | None:
+        """Mask of detections not overlapping a higher-scoring one by IoU > `duplicate_iou` (None: keep all)."""
+        limit = float(self.args.duplicate_iou)
+        if limit >= 1 or len(results) < 2:
+            return None
+        xyxy, order = np.asarray(results.xyxy, np.float64), np.argsort(-np.asarray(results.conf))
+        keep = np.ones(len(order), bool)
+        lt = np.maximum(xyxy[:, None, :2], xyxy[None, :, :2])
+        rb = np.minimum(xyxy[:, None, 2:], xyxy[None, :, 2:])
+        inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+        area = np.prod(xyxy[:, 2:] - xyxy[:, :2], axis=1)
+        iou = inter / np.maximum(area[:, None] + area[None] - inter, 1e-9)
+        for n, i in enumerate(order):
+            if keep[i] and n + 1 < len(order):
+                later = order[n + 1 :]
+                keep[later[iou[i, later] > limit]] = False
+        return keep
 
     def similarity(self, tracks: list[STrack], detections: list[STrack]) -> np.ndarray:
         """Pairwise max(IoU, NWD) between tracks (their predicted boxes) and detections.

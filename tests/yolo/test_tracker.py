@@ -63,7 +63,9 @@ def test_tracker_yaml_sets_every_parameter_and_rejects_a_bad_constant():
 
 def test_targets_larger_than_nwd_max_size_are_tracked_exactly_as_stock_bytetrack():
     rng = np.random.default_rng(0)
-    ours, stock = SRTODByteTracker(_args("srtod-bytetrack.yaml")), BYTETracker(_args("bytetrack.yaml"))
+    args = _args("srtod-bytetrack.yaml")
+    args.duplicate_iou = 1.0  # duplicate suppression off: association alone is compared
+    ours, stock = SRTODByteTracker(args), BYTETracker(_args("bytetrack.yaml"))
     frame = np.zeros((480, 640, 3), np.uint8)
     starts = np.array([[100.0, 100], [300, 120], [200, 300]])
     for t in range(25):  # shorter than either track buffer
@@ -76,3 +78,17 @@ def test_targets_larger_than_nwd_max_size_are_tracked_exactly_as_stock_bytetrack
                 rows.append((x - 4, y - 3, x + 46, y + 29, rng.uniform(0.1, 0.4)))
         boxes = _boxes(*rows)
         np.testing.assert_array_equal(ours.update(boxes, frame), stock.update(boxes, frame), err_msg=f"frame {t}")
+
+
+def test_duplicate_detections_are_dropped_and_output_indexes_the_detections_as_given():
+    args = _args("srtod-bytetrack.yaml")
+    args.duplicate_iou = 0.5
+    tracker = SRTODByteTracker(args)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    for _ in range(3):
+        # detection 1 (score 0.9) and detection 2 (0.6) are one object (IoU 0.64); detection 0 is another one
+        tracks = tracker.update(
+            _boxes((10, 10, 30, 30, 0.8), (100, 100, 120, 120, 0.9), (100, 100, 125, 120, 0.6)), frame
+        )
+    assert sorted(tracks[:, -1].astype(int).tolist()) == [0, 1]  # indices into the three detections given
+    np.testing.assert_allclose(tracks[tracks[:, -1] == 1, :4], [[100, 100, 120, 120]], atol=0.5)
