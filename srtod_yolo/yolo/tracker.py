@@ -12,8 +12,9 @@ for tracks up to `nwd_max_size` px (sqrt of the box area), IoU alone above, so o
 and tiny boxes that do not overlap still score by how far apart they are.
 `C_track = nwd_constant * (1 + lost_growth * (frames since the track was last seen - 1))`: a drone that blinks out
 for a second is searched for in a wider circle around where its Kalman filter put it. Before association,
-detections overlapping a higher-scoring one by IoU > `duplicate_iou` are dropped (class-agnostic): detectors often
-leave two boxes of different size on one small target, and two tracks then take turns on it.
+a detection overlapping a higher-scoring one by IoU > `duplicate_iou` (class-agnostic) is demoted to the low-score
+set: detectors often leave two boxes of different size on one small target, and two tracks then take turns on it;
+demoted, the duplicate can still extend a track in the second stage but not start one.
 
 Selected with `tracker_type: srtod_bytetrack` in a tracker YAML (`cfg/trackers/srtod-bytetrack.yaml`), which the
 hooks register in ultralytics' `TRACKER_MAP`; every parameter is documented in that YAML.
@@ -49,7 +50,7 @@ class SRTODByteTracker(BYTETracker):
             `track_low_thresh`, `new_track_thresh`, `track_buffer`, `match_thresh`, `fuse_score`) and those of
             `DEFAULTS` (`nwd_constant` C and `nwd_max_size`, both in pixels; `lost_growth` per lost frame;
             `second_match_thresh`, the largest cost 1 - similarity the second stage accepts; `duplicate_iou`, above
-            which a lower-scoring overlapping detection is dropped); all are documented in
+            which a lower-scoring overlapping detection is demoted to the second stage); all are documented in
             cfg/trackers/srtod-bytetrack.yaml. Unconfirmed tracks (born last frame) are confirmed by the same
             similarity, with ByteTrack's fixed cost threshold 0.7.
 
@@ -71,19 +72,19 @@ class SRTODByteTracker(BYTETracker):
             )
         super().__init__(args)
 
-    def update(self, results, img=None, feats=None, **kwargs):
-        """Drop duplicate detections (IoU > `duplicate_iou` with a higher-scoring one), then ByteTrack's update.
+    def _split_detections(self, results):
+        """ByteTrack's split by score, with duplicates of a higher-scoring detection demoted to the low-score set.
 
-        Returns:
-            (np.ndarray): As `BYTETracker.update`; the last column indexes the detections as given.
+        A demoted detection can still extend a track in the second stage, but cannot win the first stage against
+        the detection it duplicates, nor start a track of its own.
         """
+        high, low, mask_high, mask_low = super()._split_detections(results)
         keep = self.distinct(results)
-        if keep is None:
-            return super().update(results, img, feats, **kwargs)
-        tracks = super().update(results[keep], img, None if feats is None else feats[keep], **kwargs)
-        if len(tracks):
-            tracks[:, -1] = np.flatnonzero(keep)[tracks[:, -1].astype(int)]
-        return tracks
+        if keep is None or not np.any(mask_high & ~keep):
+            return high, low, mask_high, mask_low
+        demoted = mask_high & ~keep
+        mask_high, mask_low = mask_high & keep, mask_low | demoted
+        return results[mask_high], results[mask_low], mask_high, mask_low
 
     def distinct(self, results) -> np.ndarray | None:
         """Mask of detections not overlapping a higher-scoring one by IoU > `duplicate_iou` (None: keep all)."""
