@@ -136,6 +136,25 @@ def print_table(table: list[dict]) -> str:
     return text
 
 
+def print_per_clip(per_clip: list[dict], trackers: list[str]) -> str:
+    """Markdown: one row per (clip, detections), HOTA / IDF1 / state accuracy of each tracker side by side."""
+    head = "| clip | sensor | detections | " + " | ".join(f"{t} HOTA / IDF1 / SA" for t in trackers) + " |"
+    lines = [head, "|---|---|---|" + "---:|" * len(trackers)]
+    rows: dict = {}
+    for r in per_clip:
+        rows.setdefault((r["clip"], r["sensor"], r["source"]), {})[r["tracker"]] = r
+    for (clip, sensor, source), by_tracker in rows.items():
+        cells = []
+        for t in trackers:
+            r = by_tracker.get(t)
+            sa = "n/a" if r is None or r["state_accuracy"] is None else f"{100 * r['state_accuracy']:.1f}"
+            cells.append("" if r is None else f"{100 * r['HOTA']:.1f} / {100 * r['IDF1']:.1f} / {sa}")
+        lines.append(f"| {clip} | {sensor} | {source} | " + " | ".join(cells) + " |")
+    text = "\n".join(lines)
+    print(text)
+    return text
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--real", nargs="*", default=None, help="real clip names (default all five; give none to skip)")
@@ -159,6 +178,7 @@ def main(argv: list[str] | None = None) -> dict:
     clips += synthetic_clips(args.synthetic_seeds, args.synthetic_frames, args.cache)
     result = evaluate(clips, args.sources, args.trackers, args)
     table = sorted(result["table"], key=lambda r: (r["group"], r["source"], r["tracker"]))
+    per_clip_markdown = print_per_clip(result["per_clip"], args.trackers)
     markdown = print_table(table)
     out = {
         "command": command_line(),
@@ -168,6 +188,7 @@ def main(argv: list[str] | None = None) -> dict:
         "srtod_bytetrack_overrides": args.set,
         "table": table,
         "markdown": markdown,
+        "per_clip_markdown": per_clip_markdown,
         "per_clip": result["per_clip"],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
