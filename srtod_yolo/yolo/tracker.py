@@ -65,10 +65,10 @@ class SRTODByteTracker(BYTETracker):
         for key, value in DEFAULTS.items():
             if not hasattr(args, key):
                 setattr(args, key, value)
-        if float(args.nwd_constant) <= 0 or float(args.lost_growth) < 0:
+        if float(args.nwd_constant) <= 0 or float(args.lost_growth) < 0 or not 0 < float(args.duplicate_iou) <= 1:
             raise ValueError(
-                f"srtod_bytetrack needs nwd_constant > 0 (pixels) and lost_growth >= 0, got "
-                f"nwd_constant={args.nwd_constant}, lost_growth={args.lost_growth}"
+                f"srtod_bytetrack needs nwd_constant > 0 (pixels), lost_growth >= 0 and 0 < duplicate_iou <= 1, got "
+                f"nwd_constant={args.nwd_constant}, lost_growth={args.lost_growth}, duplicate_iou={args.duplicate_iou}"
             )
         super().__init__(args)
 

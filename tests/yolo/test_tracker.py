@@ -59,6 +59,9 @@ def test_tracker_yaml_sets_every_parameter_and_rejects_a_bad_constant():
     args.nwd_constant = 0
     with pytest.raises(ValueError, match="nwd_constant"):
         SRTODByteTracker(args)
+    args.nwd_constant, args.duplicate_iou = 8.0, 0
+    with pytest.raises(ValueError, match="duplicate_iou"):
+        SRTODByteTracker(args)
 
 
 def test_targets_larger_than_nwd_max_size_are_tracked_exactly_as_stock_bytetrack():
