@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.14.1 torchvision==0.29.1
 export YOLO_OFFLINE ?= 1
 
-.PHONY: install demo test lint dist bench-latency bench-accuracy clean
+.PHONY: install demo test lint dist bench-latency bench-accuracy bench-tracking clean
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,9 @@ bench-latency: install
 
 bench-accuracy: install
 	$(PY) -m benchmarks.accuracy
+
+bench-tracking: install
+	$(PY) -m benchmarks.tracking --frames 0
 
 clean:
 	rm -rf $(VENV) runs build dist *.egg-info .pytest_cache

@@ -17,7 +17,9 @@ model and dataset YAMLs by a glob inside the ultralytics package, and the `yolo`
 8. `ultralytics.utils.export.engine.torch2onnx`: `yolo export srtod_output=difference|mask` names the SR-TOD map
    `output1` with dynamic axes, and fixed output axes stay fixed (`srtod_yolo.yolo.export.torch2onnx`);
 9. `ultralytics.utils.downloads.attempt_download_asset`: released srtod-yolo weights resolve by bare name
-   (`model=srtod-yolov8n-p2-halmstad.pt`) from the installed package, before ultralytics would look online.
+   (`model=srtod-yolov8n-p2-halmstad.pt`) from the installed package, before ultralytics would look online;
+10. `ultralytics.trackers.track.TRACKER_MAP`: `tracker_type: srtod_bytetrack` selects the tiny-target ByteTrack
+   (`srtod_yolo.yolo.tracker`); its YAML resolves by name through patch 2 (`tracker=srtod-bytetrack.yaml`).
 
 A `.pth` file installed with the package calls `install()` when ultralytics is first imported (see
 `srtod_yolo._autoload`); `SRTOD_YOLO_HOOKS=0` switches all of it off. The patches were written for the
@@ -49,6 +51,7 @@ PATCHES = (
     "ultralytics.engine.exporter.Exporter.__call__",
     "ultralytics.utils.export.engine.torch2onnx",
     "ultralytics.utils.downloads.attempt_download_asset",
+    "ultralytics.trackers.track.TRACKER_MAP['srtod_bytetrack']",
 )
 # Arguments srtod-yolo adds to the `yolo` grammar, with their defaults.
 EXTRA_ARGS = {
@@ -77,15 +80,15 @@ def hooks_enabled() -> bool:
     return os.environ.get(SWITCH, "1").strip().lower() not in {"0", "false", "off", "no"}
 
 
-def config_dirs() -> tuple[Path, Path]:
-    """The folders holding srtod-yolo's model and dataset YAMLs (inside the wheel, or a source checkout's cfg/)."""
+def config_dirs() -> tuple[Path, Path, Path]:
+    """The folders holding srtod-yolo's model, dataset and tracker YAMLs (inside the wheel, or a checkout's cfg/)."""
     package = Path(__file__).resolve().parents[1]
     root = package / "cfg" if (package / "cfg").is_dir() else package.parent / "cfg"
-    return root / "models", root / "datasets"
+    return root / "models", root / "datasets", root / "trackers"
 
 
 def resolve_config(name: str | Path) -> str | None:
-    """Full path of a model or dataset YAML shipped with srtod-yolo, given its bare file name; else None."""
+    """Full path of a model, dataset or tracker YAML shipped with srtod-yolo, given its bare file name; else None."""
     name = str(name)
     if not name.endswith((".yaml", ".yml")) or os.sep in name or "/" in name or os.path.exists(name):
         return None
@@ -139,6 +142,7 @@ def _install() -> None:
     from ultralytics.engine.exporter import Exporter
     from ultralytics.models.yolo.model import YOLO
     from ultralytics.nn import tasks
+    from ultralytics.trackers import track as ul_track
     from ultralytics.utils import checks, downloads
     from ultralytics.utils.callbacks import base as callbacks_base
     from ultralytics.utils.export import engine as export_engine
@@ -148,6 +152,7 @@ def _install() -> None:
     from . import export as srtod_export
     from . import model as srtod_model
     from .predict import SRTODPredictor
+    from .tracker import TRACKER_TYPE, SRTODByteTracker
     from .train import SRTODTrainer
     from .val import TinyObjectValidator
 
@@ -158,6 +163,7 @@ def _install() -> None:
     _require(callbacks_base, "default_callbacks")
     _require(export_engine, "torch2onnx")
     _require(downloads, "attempt_download_asset")
+    _require(ul_track, "TRACKER_MAP")
     if not isinstance(getattr(YOLO, "task_map", None), property):
         raise RuntimeError(f"srtod-yolo hooks: YOLO.task_map is no longer a property; set {SWITCH}=0")
 
@@ -249,6 +255,9 @@ def _install() -> None:
 
     attempt_download_asset.__wrapped__ = stock_attempt_download_asset
     downloads.attempt_download_asset = attempt_download_asset
+
+    # 10. The tiny-target tracker (on_predict_start looks the YAML's tracker_type up in this dict).
+    ul_track.TRACKER_MAP[TRACKER_TYPE] = SRTODByteTracker
 
 
 def _with_srtod_arguments(d: dict, ch: int) -> dict:

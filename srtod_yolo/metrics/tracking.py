@@ -1,0 +1,179 @@
+"""Multi-object tracking metrics (HOTA, MOTA, IDF1, ID switches) by TrackEval, and the anti-UAV state accuracy.
+
+HOTA: Luiten et al. (2021), "HOTA: A Higher Order Metric for Evaluating Multi-Object Tracking", IJCV; MOTA and
+ID switches: Bernardin & Stiefelhagen (2008), CLEAR MOT; IDF1: Ristani et al. (2016). All three are computed by
+TrackEval (`pip install trackeval`, the benchmark's reference implementation; srtod-yolo's `[track]` extra), from
+boxes this module matches by IoU. The state accuracy is the single-target score of the Anti-UAV challenges (Zhao
+et al. 2023, "The 3rd Anti-UAV Workshop & Challenge"), computed here from its definition.
+
+Tracks and ground truth are (N, 6) arrays of rows `frame, id, x, y, w, h`: frame index (any base, the same in both),
+integer identity, box in pixels from its top-left corner (the MOTChallenge layout without the trailing columns).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ("HEADLINE", "combine", "evaluate_sequence", "read_mot", "state_accuracy", "summary", "write_mot")
+
+# The numbers reported per row, by TrackEval's field names (HOTA, DetA and AssA averaged over IoU 0.05..0.95).
+HEADLINE = ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW", "CLR_FP", "CLR_FN")
+
+
+def _metrics() -> tuple:
+    try:
+        from trackeval.metrics import CLEAR, HOTA, Identity
+    except ImportError as e:
+        raise ImportError(
+            "tracking metrics need TrackEval: pip install 'srtod-yolo[track]' (or pip install trackeval)"
+        ) from e
+    config = {"PRINT_CONFIG": False}
+    return HOTA(config), CLEAR(config), Identity(config)
+
+
+def _rows(rows: np.ndarray, name: str) -> np.ndarray:
+    rows = np.asarray(rows, dtype=np.float64)
+    if rows.size == 0:
+        rows = rows.reshape(0, 6)
+    if rows.ndim != 2 or rows.shape[1] < 6:
+        raise ValueError(f"{name} needs rows 'frame, id, x, y, w, h' (6 columns or more), got shape {rows.shape}")
+    if np.any(rows[:, 4:6] < 0):
+        raise ValueError(f"{name} has boxes of negative width or height")
+    return rows[:, :6]
+
+
+def _iou_xywh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a_max, b_max = a[:, :2] + a[:, 2:], b[:, :2] + b[:, 2:]
+    wh = np.clip(np.minimum(a_max[:, None], b_max[None]) - np.maximum(a[:, None, :2], b[None, :, :2]), 0, None)
+    inter = wh[..., 0] * wh[..., 1]
+    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def _trackeval_data(gt: np.ndarray, tracks: np.ndarray, frames: list) -> dict:
+    """The per-sequence dict TrackEval's metrics read: contiguous 0-based ids and per-frame IoU matrices."""
+    gt_ids = {v: i for i, v in enumerate(np.unique(gt[:, 1]))}
+    tr_ids = {v: i for i, v in enumerate(np.unique(tracks[:, 1]))}
+    data = {"gt_ids": [], "tracker_ids": [], "similarity_scores": []}
+    for f in frames:
+        g, t = gt[gt[:, 0] == f], tracks[tracks[:, 0] == f]
+        for key, ids, mapping in (("gt_ids", g[:, 1], gt_ids), ("tracker_ids", t[:, 1], tr_ids)):
+            if len(np.unique(ids)) != len(ids):
+                raise ValueError(f"frame {f:g} has the same {key[:-4]} identity twice: {sorted(ids)}")
+            data[key].append(np.array([mapping[v] for v in ids], dtype=int))
+        data["similarity_scores"].append(_iou_xywh(g[:, 2:6], t[:, 2:6]))
+    data.update(
+        num_timesteps=len(frames),
+        num_gt_ids=len(gt_ids),
+        num_tracker_ids=len(tr_ids),
+        num_gt_dets=len(gt),
+        num_tracker_dets=len(tracks),
+    )
+    return data
+
+
+def evaluate_sequence(gt: np.ndarray, tracks: np.ndarray, frames: int | list | None = None) -> dict:
+    """TrackEval's HOTA, CLEAR and Identity results of one sequence, to print with `summary` or pool with `combine`.
+
+    Args:
+        gt (np.ndarray): (G, 6+) ground-truth rows `frame, id, x, y, w, h`.
+        tracks (np.ndarray): (T, 6+) tracker rows in the same layout and frame base.
+        frames (int | list | None): The sequence's frames: a count (frames 0..n-1; pass a list for another base),
+            the frame indices, or None for every frame either array mentions. Frames with neither count too.
+
+    Returns:
+        (dict): {"HOTA": ..., "CLEAR": ..., "Identity": ...}, TrackEval's raw per-sequence results.
+
+    Raises:
+        ValueError: On malformed rows, or an identity repeated within a frame.
+        ImportError: If TrackEval is not installed.
+    """
+    gt, tracks = _rows(gt, "ground truth"), _rows(tracks, "tracks")
+    if frames is None:
+        frames = sorted(set(gt[:, 0]) | set(tracks[:, 0]))
+    elif isinstance(frames, int):
+        frames = list(range(frames))
+    outside = (set(gt[:, 0]) | set(tracks[:, 0])) - set(frames)
+    if outside:
+        raise ValueError(f"rows of frames {sorted(outside)[:5]} lie outside the sequence's frames")
+    data = _trackeval_data(gt, tracks, list(frames))
+    return {type(m).__name__: m.eval_sequence(data) for m in _metrics()}
+
+
+def combine(results: list[dict]) -> dict:
+    """Pool several sequences' `evaluate_sequence` results as TrackEval does for a benchmark (counts summed)."""
+    metrics = {type(m).__name__: m for m in _metrics()}
+    return {name: m.combine_sequences(dict(enumerate(r[name] for r in results))) for name, m in metrics.items()}
+
+
+def summary(result: dict) -> dict[str, float]:
+    """The `HEADLINE` numbers of an `evaluate_sequence` or `combine` result; rates as fractions in [0, 1]."""
+    flat = {}
+    for part in result.values():
+        flat.update(part)
+    return {k: float(np.mean(flat[k])) if k in ("HOTA", "DetA", "AssA") else float(flat[k]) for k in HEADLINE}
+
+
+def state_accuracy(gt: np.ndarray, predictions: np.ndarray, frames: int | list) -> float:
+    """The Anti-UAV single-target state accuracy, the mean over frames of a per-frame score.
+
+    Per frame: IoU if the target is present and predicted, 1 if it is absent and nothing is predicted, 0 otherwise.
+
+    Args:
+        gt (np.ndarray): (G, 6+) ground-truth rows `frame, id, x, y, w, h`; a frame with several boxes counts the
+            best IoU among them.
+        predictions (np.ndarray): (P, 6+) rows in the same layout; per frame the first row is the prediction (put
+            the most confident first).
+        frames (int | list): A count (frames 0..n-1) or the frame indices.
+
+    Returns:
+        (float): The state accuracy in [0, 1].
+    """
+    gt, predictions = _rows(gt, "ground truth"), _rows(predictions, "predictions")
+    frames = list(range(frames)) if isinstance(frames, int) else list(frames)
+    if not frames:
+        raise ValueError("state accuracy needs at least one frame")
+    scores = []
+    for f in frames:
+        g, p = gt[gt[:, 0] == f], predictions[predictions[:, 0] == f]
+        if len(g) and len(p):
+            scores.append(float(_iou_xywh(g[:, 2:6], p[:1, 2:6]).max()))
+        else:
+            scores.append(float(not len(g) and not len(p)))
+    return float(np.mean(scores))
+
+
+def write_mot(path: str | Path, rows: np.ndarray, scores: np.ndarray | None = None) -> Path:
+    """Write rows `frame, id, x, y, w, h` as a MOTChallenge text file (`frame,id,x,y,w,h,conf,-1,-1,-1`)."""
+    rows = _rows(rows, str(path))
+    scores = np.ones(len(rows)) if scores is None else np.asarray(scores, dtype=np.float64)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"{int(r[0])},{int(r[1])},{r[2]:.2f},{r[3]:.2f},{r[4]:.2f},{r[5]:.2f},{s:.4f},-1,-1,-1"
+        for r, s in zip(rows, scores)
+    ]
+    path.write_text("\n".join(lines) + ("\n" if lines else ""))
+    return path
+
+
+def read_mot(path: str | Path) -> np.ndarray:
+    """Read a MOTChallenge text file into (N, 7) rows `frame, id, x, y, w, h, conf`.
+
+    Raises:
+        ValueError: If a line has fewer than 6 comma-separated numbers (the message names the file and line).
+    """
+    rows = []
+    for n, line in enumerate(Path(path).read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            values = [float(v) for v in line.split(",")]
+        except ValueError:
+            values = []
+        if len(values) < 6:
+            raise ValueError(f"{path}:{n}: a MOT row needs frame,id,x,y,w,h[,conf,...], got {line!r}")
+        rows.append((values + [1.0])[:7])
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 7)

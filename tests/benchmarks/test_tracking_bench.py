@@ -1,0 +1,42 @@
+import json
+
+import numpy as np
+
+from benchmarks import tracking
+from benchmarks.tracking_data import link_identities
+
+
+def test_unidentified_boxes_get_one_identity_per_class_and_a_new_one_for_a_second_object():
+    rows = [(0, "DRONE", 10, 10, 8, 8), (1, "DRONE", 12, 10, 8, 8), (1, "BIRD", 100, 50, 8, 8)]
+    rows += [(2, "DRONE", 200, 200, 8, 8), (2, "DRONE", 14, 10, 8, 8)]  # a second drone appears far away
+    gt = link_identities(rows)
+    drone = gt[(gt[:, 2] < 50)]
+    assert len(set(drone[:, 1])) == 1 and len(drone) == 3  # the first drone keeps its identity
+    ids = {tuple(r[[0, 2]]): r[1] for r in gt}
+    assert len({ids[(1, 100)], ids[(2, 200)], drone[0, 1]}) == 3  # bird and second drone: identities of their own
+
+
+def test_benchmark_runs_every_tracker_on_a_short_synthetic_clip(tmp_path):
+    out = tmp_path / "tracking.json"
+    result = tracking.main(
+        [
+            "--no-real",
+            "--sources",
+            "noisy-gt",
+            "--synthetic-seeds",
+            "5",
+            "--synthetic-frames",
+            "30",
+            "--cache",
+            str(tmp_path / "cache"),
+            "--out",
+            str(out),
+        ]
+    )
+    table = {r["tracker"]: r for r in result["table"]}
+    assert set(table) == set(tracking.TRACKERS)
+    for row in table.values():
+        assert 0 <= row["HOTA"] <= 1 and 0 <= row["IDF1"] <= 1 and row["frames"] == 30 and row["fps"] > 0
+    saved = json.loads(out.read_text())
+    assert saved["synthetic_seeds"] == [5] and len(saved["per_clip"]) == 3
+    assert np.isfinite([r["MOTA"] for r in saved["table"]]).all()

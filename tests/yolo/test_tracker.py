@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+from ultralytics.engine.results import Boxes
+from ultralytics.trackers.byte_tracker import BYTETracker
+from ultralytics.utils import YAML, IterableSimpleNamespace
+from ultralytics.utils.checks import check_yaml
+
+from srtod_yolo.metrics.nwd import nwd
+from srtod_yolo.yolo.tracker import SRTODByteTracker
+
+
+def _args(name: str) -> IterableSimpleNamespace:
+    return IterableSimpleNamespace(**YAML.load(check_yaml(name)))
+
+
+def _boxes(*xyxy_conf) -> Boxes:
+    rows = np.array([[*b, c, 0] for *b, c in xyxy_conf], np.float32).reshape(-1, 6)
+    return Boxes(rows, (480, 640)).cpu().numpy()
+
+
+def _ids_of_two_fast_tiny_drones(tracker) -> list[dict[int, float]]:
+    """Two 3-px drones 40 px apart, moving 5 px a frame (their boxes never overlap between frames)."""
+    out = []
+    frame = np.zeros((480, 640, 3), np.uint8)
+    for t in range(8):
+        x = 100 + 5 * t
+        boxes = _boxes((x, 200, x + 3, 203, 0.9), (x, 240, x + 3, 243, 0.9))
+        tracks = tracker.update(boxes, frame)
+        out.append({int(r[4]): float(r[1]) for r in tracks})  # track id -> its y0, telling the two drones apart
+    return out
+
+
+def test_nwd_scores_non_overlapping_tiny_boxes_by_distance():
+    a = np.array([[0, 0, 3, 3]], float)
+    b = np.array([[5, 0, 8, 3], [20, 0, 23, 3]], float)
+    s = nwd(a, b, 12.8)
+    np.testing.assert_allclose(s[0], np.exp(-np.array([5.0, 20.0]) / 12.8))
+    assert nwd(a, a)[0, 0] == 1.0
+    with pytest.raises(ValueError, match="N, 4"):
+        nwd(np.zeros((2, 3)), b)
+
+
+def test_tiny_target_tracker_keeps_identity_where_stock_bytetrack_loses_it():
+    ours = _ids_of_two_fast_tiny_drones(SRTODByteTracker(_args("srtod-bytetrack.yaml")))
+    stock = _ids_of_two_fast_tiny_drones(BYTETracker(_args("bytetrack.yaml")))
+    # Ours: the same two ids in every frame, each on its own drone.
+    assert all(f == {1: 200.0, 2: 240.0} for f in ours), ours
+    # Stock ByteTrack: IoU 0 between a 3-px box and its next detection, so both tracks are lost after frame 1 and
+    # every new one is dropped before it is confirmed.
+    assert stock[0] == {1: 200.0, 2: 240.0} and not any(stock[1:]), stock
+
+
+def test_tracker_yaml_sets_every_parameter_and_rejects_a_bad_constant():
+    args = _args("srtod-bytetrack.yaml")
+    assert args.tracker_type == "srtod_bytetrack"
+    for key in ("track_buffer", "nwd_constant", "lost_growth", "second_match_thresh", "track_low_thresh"):
+        assert hasattr(args, key), key
+    assert args.track_buffer >= 30  # a drone that blinks out for a second at 30 fps keeps its track
+    args.nwd_constant = 0
+    with pytest.raises(ValueError, match="nwd_constant"):
+        SRTODByteTracker(args)
+    args.nwd_constant, args.duplicate_iou = 8.0, 0
+    with pytest.raises(ValueError, match="duplicate_iou"):
+        SRTODByteTracker(args)
+
+
+def test_targets_larger_than_nwd_max_size_are_tracked_exactly_as_stock_bytetrack():
+    rng = np.random.default_rng(0)
+    args = _args("srtod-bytetrack.yaml")
+    args.duplicate_iou = 1.0  # duplicate suppression off: association alone is compared
+    ours, stock = SRTODByteTracker(args), BYTETracker(_args("bytetrack.yaml"))
+    frame = np.zeros((480, 640, 3), np.uint8)
+    starts = np.array([[100.0, 100], [300, 120], [200, 300]])
+    for t in range(25):  # shorter than either track buffer
+        rows = []
+        for x, y in starts + t * np.array([3.0, 1.0]):
+            if rng.random() < 0.15:
+                continue  # missed
+            rows.append((x, y, x + 40, y + 25, rng.uniform(0.1, 0.9)))
+            if rng.random() < 0.3:  # a looser duplicate of the same object, as NMS leaves them
+                rows.append((x - 4, y - 3, x + 46, y + 29, rng.uniform(0.1, 0.4)))
+        boxes = _boxes(*rows)
+        np.testing.assert_array_equal(ours.update(boxes, frame), stock.update(boxes, frame), err_msg=f"frame {t}")
+
+
+def test_duplicate_detections_are_dropped_and_output_indexes_the_detections_as_given():
+    args = _args("srtod-bytetrack.yaml")
+    args.duplicate_iou = 0.5
+    tracker = SRTODByteTracker(args)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    for _ in range(3):
+        # detection 1 (score 0.9) and detection 2 (0.6) are one object (IoU 0.64); detection 0 is another one
+        tracks = tracker.update(
+            _boxes((10, 10, 30, 30, 0.8), (100, 100, 120, 120, 0.9), (100, 100, 125, 120, 0.6)), frame
+        )
+    assert sorted(tracks[:, -1].astype(int).tolist()) == [0, 1]  # indices into the three detections given
+    np.testing.assert_allclose(tracks[tracks[:, -1] == 1, :4], [[100, 100, 120, 120]], atol=0.5)
