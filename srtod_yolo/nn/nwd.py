@@ -44,14 +44,16 @@ def wasserstein_distance(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float 
 
 
 def normalized_wasserstein(
-    boxes1: torch.Tensor, boxes2: torch.Tensor, constant: float = NWD_CONSTANT, eps: float = 1e-9
+    boxes1: torch.Tensor, boxes2: torch.Tensor, constant: float | torch.Tensor = NWD_CONSTANT, eps: float = 1e-9
 ) -> torch.Tensor:
     """NWD = exp(-W2 / C) of paired boxes (NWD paper, Eq. 6): 1 for identical boxes, towards 0 far apart.
 
     Args:
         boxes1 (torch.Tensor): Boxes (..., 4) in xyxy pixels.
         boxes2 (torch.Tensor): Boxes (..., 4) in xyxy pixels, broadcastable against boxes1.
-        constant (float): C in pixels, about the data set's average absolute object size (12.8 for AI-TOD).
+        constant (float | torch.Tensor): C in pixels, about the data set's average absolute object size (12.8 for
+            AI-TOD); a tensor broadcastable against the result gives each pair its own C (e.g. a tracker widening C
+            for a track lost for a while).
         eps (float): See `wasserstein_distance`.
 
     Returns:
@@ -63,7 +65,11 @@ def normalized_wasserstein(
     Example:
         >>> round(float(normalized_wasserstein(torch.tensor([0.0, 0, 4, 4]), torch.tensor([4.0, 0, 8, 4]))), 4)
         0.7316
+        >>> a, b = torch.rand(3, 4), torch.rand(5, 4)
+        >>> normalized_wasserstein(a[:, None], b[None]).shape  # pairwise
+        torch.Size([3, 5])
     """
-    if not constant > 0:
-        raise ValueError(f"the NWD constant C must be > 0 pixels, got {constant}")
+    constant = torch.as_tensor(constant, dtype=torch.float32)
+    if not bool((constant > 0).all()):
+        raise ValueError(f"the NWD constant C must be > 0 pixels, got {constant.tolist()}")
     return torch.exp(-wasserstein_distance(boxes1, boxes2, eps) / constant)

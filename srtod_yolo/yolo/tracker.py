@@ -6,7 +6,7 @@ frames, or whose prediction is off by a few pixels, has IoU 0 with its own next 
 a new identity starts. `SRTODByteTracker` keeps ByteTrack's two stages (high-score detections first, then the
 low-score ones for the tracks left over) and its Kalman filter, and replaces the similarity with
 
-    similarity = max(IoU, NWD),   NWD = exp(-W2 / C_track)     (srtod_yolo.metrics.nwd, Wang et al. 2021)
+    similarity = max(IoU, NWD),   NWD = exp(-W2 / C_track)     (srtod_yolo.nn.nwd, Wang et al. 2021)
 
 for tracks up to `nwd_max_size` px (sqrt of the box area), IoU alone above, so overlapping boxes score as before,
 and tiny boxes that do not overlap still score by how far apart they are.
@@ -23,11 +23,12 @@ hooks register in ultralytics' `TRACKER_MAP`; every parameter is documented in t
 from __future__ import annotations
 
 import numpy as np
+import torch
 from ultralytics.trackers.basetrack import TrackState
 from ultralytics.trackers.byte_tracker import BYTETracker, STrack
 from ultralytics.trackers.utils import matching
 
-from ..metrics.nwd import nwd
+from ..nn.nwd import normalized_wasserstein
 
 __all__ = ("TRACKER_TYPE", "SRTODByteTracker")
 
@@ -119,7 +120,10 @@ class SRTODByteTracker(BYTETracker):
         b = np.asarray([d.xyxy for d in detections], dtype=np.float64)
         # Larger targets overlap their next detection, and there IoU alone keeps nearby clutter from taking them over.
         tiny = np.sqrt(np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)) <= float(self.args.nwd_max_size)
-        return np.where(tiny[:, None], np.maximum(iou, nwd(a, b, constant)), iou).astype(np.float32)
+        pairwise = normalized_wasserstein(
+            torch.from_numpy(a)[:, None], torch.from_numpy(b)[None], torch.from_numpy(constant)[:, None]
+        ).numpy()
+        return np.where(tiny[:, None], np.maximum(iou, pairwise), iou).astype(np.float32)
 
     def get_dists(self, tracks: list[STrack], detections: list[STrack]) -> np.ndarray:
         """Cost 1 - similarity (times the detection score if `fuse_score`), for the first and unconfirmed stages."""

@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
+import torch
 from ultralytics.engine.results import Boxes
 from ultralytics.trackers.byte_tracker import BYTETracker
 from ultralytics.utils import YAML, IterableSimpleNamespace
 from ultralytics.utils.checks import check_yaml
 
-from srtod_yolo.metrics.nwd import nwd
+from srtod_yolo.nn.nwd import normalized_wasserstein
 from srtod_yolo.yolo.tracker import SRTODByteTracker
 
 
@@ -30,14 +31,14 @@ def _ids_of_two_fast_tiny_drones(tracker) -> list[dict[int, float]]:
     return out
 
 
-def test_nwd_scores_non_overlapping_tiny_boxes_by_distance():
-    a = np.array([[0, 0, 3, 3]], float)
-    b = np.array([[5, 0, 8, 3], [20, 0, 23, 3]], float)
-    s = nwd(a, b, 12.8)
-    np.testing.assert_allclose(s[0], np.exp(-np.array([5.0, 20.0]) / 12.8))
-    assert nwd(a, a)[0, 0] == 1.0
-    with pytest.raises(ValueError, match="N, 4"):
-        nwd(np.zeros((2, 3)), b)
+def test_nwd_scores_non_overlapping_tiny_boxes_by_distance_pairwise_with_a_constant_per_track():
+    a = torch.tensor([[0, 0, 3, 3], [0, 10, 3, 13]], dtype=torch.float64)
+    b = torch.tensor([[5, 0, 8, 3], [20, 0, 23, 3]], dtype=torch.float64)
+    s = normalized_wasserstein(a[:, None], b[None], torch.tensor([[12.8], [25.6]])).numpy()
+    np.testing.assert_allclose(s[0], np.exp(-np.array([5.0, 20.0]) / 12.8), rtol=1e-5)
+    np.testing.assert_allclose(s[1, 0], np.exp(-np.hypot(5.0, 10.0) / 25.6), rtol=1e-5)  # a lost track's wider C
+    with pytest.raises(ValueError, match="must be > 0"):
+        normalized_wasserstein(a[:, None], b[None], torch.tensor([[1.0], [0.0]]))
 
 
 def test_tiny_target_tracker_keeps_identity_where_stock_bytetrack_loses_it():
