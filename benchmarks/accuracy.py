@@ -413,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="halmstad: train visible frames in native-resolution tiles, evaluate each sensor at its native size",
     )
+    p.add_argument("--tag", default=None, help="report markers <!-- accuracy:TAG:dataset:start --> (default: --out)")
     p.add_argument("--curve", action="store_true", help="also validate every epoch (the convergence curve)")
     p.add_argument(
         "--bootstrap", type=int, default=0, help="image resamples evaluated per run, for paired intervals (e.g. 200)"
@@ -460,10 +461,16 @@ def main(argv: list[str] | None = None) -> int:
         print_table(dataset, summary[dataset])
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
     if args.report:
-        # The first study's folder keeps its plain markers; any other results folder tags its blocks with its name.
-        tag = "" if args.out.name == "accuracy" else f"{args.out.name}:"
-        write_report(summary, args.doc, args.doc.parent / "img", tag)
+        write_report(summary, args.doc, args.doc.parent / "img", report_tag(args))
     return 0
+
+
+def report_tag(args) -> str:
+    """The marker tag of this results folder's blocks in the report: `--tag`, else 'v2:' for `accuracy-v2`, else none
+    (the first study's folder, and any other, keeps the plain `<!-- accuracy:{dataset}:start -->` markers)."""
+    if args.tag is not None:
+        return f"{args.tag}:" if args.tag else ""
+    return f"{args.out.name.removeprefix('accuracy-')}:" if args.out.name.startswith("accuracy-") else ""
 
 
 def found_seeds(folder: Path, variants: list[str]) -> list[int]:

@@ -63,7 +63,8 @@ def test_visdrone_download_unzips_converts_and_lays_out(tmp_path, monkeypatch):
         "https://github.com/ultralytics/assets/releases/download/v0.0.0/VisDrone2019-DET-val.zip",
         "https://github.com/ultralytics/assets/releases/download/v0.0.0/VisDrone2019-DET-test-dev.zip",
     ]
-    assert sorted(p.name for p in root.iterdir()) == ["data.yaml", "ignore", "images", "labels"]  # raw/ removed
+    # raw/ removed; coco_ids.json keeps VisDrone's category ids for saved json (issue 15)
+    assert sorted(p.name for p in root.iterdir()) == ["coco_ids.json", "data.yaml", "ignore", "images", "labels"]
     assert (root / "labels/test/0000001_02999_d_0000005.txt").read_text() == "9 0.300000 0.468750 0.100000 0.062500\n"
     assert (root / "ignore/train/0000002_00005_d_0000014.txt").read_text().count("\n") == 3
     image = root / "images/train/0000002_00005_d_0000014.jpg"
