@@ -17,7 +17,14 @@ model and dataset YAMLs by a glob inside the ultralytics package, and the `yolo`
 8. `ultralytics.utils.export.engine.torch2onnx`: `yolo export srtod_output=difference|mask` names the SR-TOD map
    `output1` with dynamic axes, and fixed output axes stay fixed (`srtod_yolo.yolo.export.torch2onnx`);
 9. `ultralytics.utils.downloads.attempt_download_asset`: released srtod-yolo weights resolve by bare name
-   (`model=srtod-yolov8n-p2-halmstad.pt`) from the installed package, before ultralytics would look online.
+   (`model=srtod-yolov8n-p2-halmstad.pt`) from the installed package, before ultralytics would look online;
+10. `ultralytics.utils.export.openvino.torch2openvino`: `yolo export format=openvino` carries `srtod_output` as
+   `output1`, and with `int8=True` NNCF leaves the SR-TOD gate in floating point
+   (`srtod_yolo.yolo.export_int8.torch2openvino`);
+11. `ultralytics.utils.export.onnx.onnx_int8_quantize`: `yolo export format=onnx int8=True` (ONNX Runtime static
+   QDQ) leaves the SR-TOD gate in FP32 (`srtod_yolo.yolo.export_int8.onnx_int8_quantize`);
+12. `ultralytics.nn.backends.openvino.OpenVINOBackend.load_model`: SR-TOD models run with FP32 inference precision
+   on CPUs where OpenVINO would otherwise run them in bfloat16 (`srtod_yolo.yolo.export_int8.compile_in_fp32`).
 
 A `.pth` file installed with the package calls `install()` when ultralytics is first imported (see
 `srtod_yolo._autoload`); `SRTOD_YOLO_HOOKS=0` switches all of it off. The patches were written for the
@@ -49,12 +56,15 @@ PATCHES = (
     "ultralytics.engine.exporter.Exporter.__call__",
     "ultralytics.utils.export.engine.torch2onnx",
     "ultralytics.utils.downloads.attempt_download_asset",
+    "ultralytics.utils.export.openvino.torch2openvino",
+    "ultralytics.utils.export.onnx.onnx_int8_quantize",
+    "ultralytics.nn.backends.openvino.OpenVINOBackend.load_model",
 )
 # Arguments srtod-yolo adds to the `yolo` grammar, with their defaults.
 EXTRA_ARGS = {
     "save_diff": False,  # predict/track: save the SR-TOD difference map as a heat-map overlay beside each result
     "tiny_metrics": True,  # val: AI-TOD size-binned AP (AP_vt, AP_t, AP_s, AP_m) and AP@0.25
-    "srtod_output": "none",  # export (onnx/engine): none | difference | mask, the SR-TOD map as a 2nd output 'output1'
+    "srtod_output": "none",  # export (onnx, engine, openvino): none | difference | mask, the SR-TOD map as 'output1'
     # predict/track, sliced (SAHI) inference of high-resolution frames (docs/sliced.md; needs srtod-yolo[sahi]):
     "slice": False,  # cut each frame into overlapping slices, detect in each, merge back into frame pixels
     "slice_size": 640,  # side of the square slices, in original-frame pixels (each is letterboxed to imgsz)
@@ -137,13 +147,17 @@ def _install() -> None:
     from ultralytics.engine.exporter import Exporter
     from ultralytics.models.yolo.model import YOLO
     from ultralytics.nn import tasks
+    from ultralytics.nn.backends.openvino import OpenVINOBackend
     from ultralytics.utils import checks, downloads
     from ultralytics.utils.callbacks import base as callbacks_base
     from ultralytics.utils.export import engine as export_engine
+    from ultralytics.utils.export import onnx as export_onnx
+    from ultralytics.utils.export import openvino as export_openvino
 
     from .. import nn as srtod_nn
     from ..weights import resolve_weights
     from . import export as srtod_export
+    from . import export_int8 as srtod_export_int8
     from . import model as srtod_model
     from .predict import SRTODPredictor
     from .train import SRTODTrainer
@@ -156,6 +170,9 @@ def _install() -> None:
     _require(callbacks_base, "default_callbacks")
     _require(export_engine, "torch2onnx")
     _require(downloads, "attempt_download_asset")
+    _require(export_openvino, "torch2openvino")
+    _require(export_onnx, "onnx_int8_quantize")
+    _require(OpenVINOBackend, "load_model")
     if not isinstance(getattr(YOLO, "task_map", None), property):
         raise RuntimeError(f"srtod-yolo hooks: YOLO.task_map is no longer a property; set {SWITCH}=0")
 
@@ -245,6 +262,35 @@ def _install() -> None:
 
     attempt_download_asset.__wrapped__ = stock_attempt_download_asset
     downloads.attempt_download_asset = attempt_download_asset
+
+    # 10. OpenVINO: SR-TOD's optional second output, and the gate in floating point under INT8 (imported by the
+    # exporter at call time, so patching the module attribute is enough).
+    stock_torch2openvino = export_openvino.torch2openvino
+
+    def torch2openvino(*args, **kwargs):
+        return srtod_export_int8.torch2openvino(stock_torch2openvino, *args, **kwargs)
+
+    torch2openvino.__wrapped__ = stock_torch2openvino
+    export_openvino.torch2openvino = torch2openvino
+
+    # 11. ONNX Runtime INT8: the gate in FP32.
+    stock_onnx_int8_quantize = export_onnx.onnx_int8_quantize
+
+    def onnx_int8_quantize(*args, **kwargs):
+        return srtod_export_int8.onnx_int8_quantize(stock_onnx_int8_quantize, *args, **kwargs)
+
+    onnx_int8_quantize.__wrapped__ = stock_onnx_int8_quantize
+    export_onnx.onnx_int8_quantize = onnx_int8_quantize
+
+    # 12. OpenVINO inference: SR-TOD models in FP32, not the bfloat16 the CPU plugin picks on AMX/AVX512-BF16 CPUs.
+    stock_load_openvino = OpenVINOBackend.load_model
+
+    def load_openvino(self, weight):
+        stock_load_openvino(self, weight)
+        srtod_export_int8.compile_in_fp32(self, weight)
+
+    load_openvino.__wrapped__ = stock_load_openvino
+    OpenVINOBackend.load_model = load_openvino
 
 
 def _with_srtod_arguments(d: dict, ch: int) -> dict:
