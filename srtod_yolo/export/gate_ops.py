@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ("COMPARISONS", "onnx_gate_nodes", "onnx_srtod_scopes", "openvino_gate_ops")
+__all__ = ("COMPARISONS", "onnx_gate_nodes", "onnx_srtod_scopes", "openvino_gate_ops", "read_float_inputs")
 
 COMPARISONS = {"Greater", "Sign"}  # the threshold: D > t ('fixed', 'ste'), or sign(D - t) ('sign', the official one)
 
@@ -122,3 +122,32 @@ def onnx_srtod_scopes(graph) -> list[str]:
     """Module paths of the SR-TOD layers in an exported ONNX graph (`/model.28/threshold/Greater` -> 'model.28')."""
     scopes = {n.name.split("/")[1] for n in graph.node if n.op_type in COMPARISONS and "/threshold/" in n.name}
     return sorted(scopes)
+
+
+def read_float_inputs(model, names: Iterable[str]) -> int:
+    """Make the named nodes of a QDQ model read the float tensors their quantize-dequantize pairs were made from.
+
+    ONNX Runtime's `quantize_static` leaves excluded nodes unquantized, but where such a node shares an input with
+    a quantized one (the network input image feeds the first convolution and SR-TOD's difference map), it reads
+    the shared QuantizeLinear -> DequantizeLinear output: the image rounded to the calibrated INT8 grid.
+
+    Args:
+        model (onnx.ModelProto): The quantized model, changed in place.
+        names (Iterable[str]): Names of the nodes to rewire.
+
+    Returns:
+        (int): The number of inputs rewired.
+    """
+    graph, names = model.graph, set(names)
+    producer = {out: node for node in graph.node for out in node.output}
+    rewired = 0
+    for node in graph.node:
+        if node.name not in names:
+            continue
+        for k, name in enumerate(node.input):
+            dq = producer.get(name)
+            q = producer.get(dq.input[0]) if dq is not None and dq.op_type == "DequantizeLinear" else None
+            if q is not None and q.op_type == "QuantizeLinear":
+                node.input[k] = q.input[0]
+                rewired += 1
+    return rewired

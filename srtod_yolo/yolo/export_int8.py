@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ultralytics.utils import LOGGER
 
-from ..export.gate_ops import onnx_gate_nodes, onnx_srtod_scopes, openvino_gate_ops
+from ..export.gate_ops import onnx_gate_nodes, onnx_srtod_scopes, openvino_gate_ops, read_float_inputs
 from ..nn import SRTOD
 from .export import WithSRTODMap
 
@@ -130,6 +130,9 @@ def onnx_int8_quantize(stock, onnx_file, output_file, dataset, transform_fn, inp
         onnx_calibration_reader(dataset, transform_fn, input_name),
         nodes_to_exclude=list(dict.fromkeys(exclude)),
     )
+    quantized = onnx.load(str(output_file))
+    if read_float_inputs(quantized, gate):
+        onnx.save(quantized, str(output_file))
     return str(output_file)
 
 

@@ -6,14 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
-from conftest import SHARED_DATA, needs_halmstad, run
+from conftest import needs_halmstad, run
+from released_model import WEIGHTS, calibration_set, copy_released
 from test_export_cli import short_clip
 from test_export_onnx import letterboxed, pytorch_model, real_frames
 from ultralytics import YOLO
 
 from srtod_yolo.export.gate_ops import openvino_gate_ops
-from srtod_yolo.weights import resolve_weights
 
 ov = pytest.importorskip("openvino", reason="the [openvino] extra is not installed")
 pytestmark = [pytest.mark.slow, needs_halmstad]
@@ -23,29 +22,16 @@ TOLERANCE = 1e-4
 # float32 rounding through DFL alone moves corners further: ONNX Runtime FP32 differs from PyTorch by up to 6.2e-4
 # cells (0.0025 px at stride 4) on these frames, OpenVINO FP32 by up to 2e-4 (measured 2026-11-29).
 BOX_CELLS = 1e-3
-WEIGHTS = "srtod-yolov8n-p2-halmstad.pt"
 
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory):
-    """A copy of the released SR-TOD checkpoint in its own folder (exports land beside it)."""
-    folder = tmp_path_factory.mktemp("ov-weights")
-    return shutil.copy(resolve_weights(WEIGHTS), folder / WEIGHTS)
+    return copy_released(tmp_path_factory.mktemp("released"))
 
 
 @pytest.fixture(scope="module")
 def calibration_data(tmp_path_factory):
-    """A 4-frame dataset of real training frames (links), for INT8 calibration."""
-    root = tmp_path_factory.mktemp("calibration")
-    for sub in ("images", "labels"):
-        (root / sub).mkdir()
-    for name in ("tr_0001", "tr_0300", "tr_0600", "tr_0900"):
-        (root / "images" / f"{name}.png").symlink_to(SHARED_DATA / "train" / "images" / f"{name}.png")
-        (root / "labels" / f"{name}.txt").symlink_to(SHARED_DATA / "train" / "labels" / f"{name}.txt")
-    names = yaml.safe_load((SHARED_DATA / "data.yaml").read_text())["names"]
-    data = root / "data.yaml"
-    data.write_text(yaml.safe_dump({"path": str(root), "train": "images", "val": "images", "names": names}))
-    return data
+    return calibration_set(tmp_path_factory.mktemp("calibration"))
 
 
 @pytest.fixture(scope="module")
