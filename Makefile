@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.14.1 torchvision==0.29.1
 export YOLO_OFFLINE ?= 1
 
-.PHONY: install demo test lint bench-latency bench-accuracy clean
+.PHONY: install demo test lint bench-latency bench-deploy bench-accuracy clean
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,9 @@ lint: install
 
 bench-latency: install
 	$(PY) -m benchmarks.latency --readme
+
+bench-deploy: install
+	$(PY) -m benchmarks.latency_deploy --readme
 
 bench-accuracy: install
 	$(PY) -m benchmarks.accuracy
