@@ -70,7 +70,8 @@ def openvino_gate_ops(ov_model, scopes: Iterable[str]) -> list[str]:
     while stack:  # downstream, while inside the layer
         op = stack.pop()
         name = op.get_friendly_name()
-        if name in keep or op.get_type_name() in LEAVES or not _in_scope(name, scopes, sep):
+        # Operations OpenVINO fused while converting lose their module path ('Multiply_9329'): walk through them.
+        if name in keep or op.get_type_name() in LEAVES or (name.startswith(sep) and not _in_scope(name, scopes, sep)):
             continue
         keep.add(name)
         stack.extend(target.get_node() for out in op.outputs() for target in out.get_target_inputs())
