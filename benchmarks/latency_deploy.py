@@ -68,21 +68,37 @@ def model_source(name: str, work: Path) -> Path:
 
 
 def export_all(name: str, source: Path, imgsz: int, data: Path, calibration: int) -> dict[str, str]:
-    """Every backend's file for one model, made by the stock `yolo export` (INT8 calibrated on training frames)."""
-    from ultralytics import YOLO
+    """Every backend's file for one model, made by the stock `yolo export` (INT8 calibrated on training frames).
 
+    Files already in the model's folder (a `--work` folder of an earlier run) are reused.
+    """
     fraction = min(1.0, calibration / 1169)  # the shared training split has 1,169 frames
     int8 = dict(int8=True, data=str(data), split="train", fraction=fraction, batch=1)
+    folder, stem = source.parent, source.stem
     files = {"pt": str(source)} if source.suffix == ".pt" else {}
-    files["ort-fp32"] = YOLO(source).export(format="onnx", imgsz=imgsz, simplify=True)
-    files["openvino-fp32"] = YOLO(source).export(format="openvino", imgsz=imgsz)
-    files["openvino-int8"] = YOLO(source).export(format="openvino", imgsz=imgsz, **int8)
-    fp32_onnx = Path(files["ort-fp32"])
-    kept = fp32_onnx.with_name(f"{fp32_onnx.stem}_fp32.onnx")
-    shutil.copy(fp32_onnx, kept)  # the INT8 ONNX export replaces the FP32 file it quantizes
-    files["ort-int8"] = YOLO(source).export(format="onnx", imgsz=imgsz, simplify=True, **int8)
-    files["ort-fp32"] = str(kept)
+    files["openvino-fp32"] = str(folder / f"{stem}_openvino_model")
+    files["openvino-int8"] = str(folder / f"{stem}_int8_openvino_model")
+    files["ort-fp32"], files["ort-int8"] = str(folder / f"{stem}_fp32.onnx"), str(folder / f"{stem}_int8.onnx")
+    here = Path.cwd()
+    os.chdir(folder)  # a model built from a YAML exports into the working directory
+    try:
+        _export_missing(source, imgsz, int8, files)
+    finally:
+        os.chdir(here)
     return files
+
+
+def _export_missing(source: Path, imgsz: int, int8: dict, files: dict) -> None:
+    from ultralytics import YOLO
+
+    if not Path(files["openvino-fp32"]).is_dir():
+        YOLO(source).export(format="openvino", imgsz=imgsz)
+    if not Path(files["openvino-int8"]).is_dir():
+        YOLO(source).export(format="openvino", imgsz=imgsz, **int8)
+    if not Path(files["ort-fp32"]).is_file():
+        shutil.copy(YOLO(source).export(format="onnx", imgsz=imgsz, simplify=True), files["ort-fp32"])
+    if not Path(files["ort-int8"]).is_file():  # replaces the FP32 file it quantizes, hence the copy above
+        YOLO(source).export(format="onnx", imgsz=imgsz, simplify=True, **int8)
 
 
 def runner(backend: str, path: str, threads: int):
@@ -175,44 +191,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--readme", action="store_true", help="rewrite README.md's deployment table")
+    parser.add_argument("--work", type=Path, default=None, help="keep (and reuse) exports in this folder")
     args = parser.parse_args(argv)
     threads = args.threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
 
     from benchmarks.accuracy import prepare_halmstad
 
-    load_before = list(os.getloadavg())
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        data = prepare_halmstad(work / "data")["all"]
-        exported = {
-            name: export_all(name, model_source(name, work), args.imgsz, data, args.calibration) for name in MODELS
-        }
-        rows = {f"{m}/{b}": exported[m][b] for m in MODELS for b in BACKENDS}
-        times = time_rows(rows, args.imgsz, args.runs, threads, args.seed)
-        reference = times[f"{BASELINE}/ort-fp32"]
-        table = {}
-        for row, t in times.items():
-            model, backend = row.split("/")
-            table[row] = {"model": model, "backend": backend, "what": MODELS[model][1], **summarise(t)}
-            table[row].update(paired_ratio(t, reference))
-        for model, files in exported.items():
-            if args.no_ap or "pt" not in files:
-                continue
-            for backend in ("pt", *BACKENDS):
-                ap = val_ap(files[backend], data, args.imgsz, work / "val")
-                table.setdefault(f"{model}/{backend}", {"model": model, "backend": backend, "what": MODELS[model][1]})
-                table[f"{model}/{backend}"]["AP"] = ap
-        e2e = {}
-        if args.e2e_frames:
-            clip = short_clip(work / "clip.mp4", args.e2e_frames)
-            for model in E2E_MODELS:
-                for backend in E2E_BACKENDS:
-                    if backend not in exported[model]:
-                        continue
-                    e2e[f"{model}/{backend}"] = {
-                        mode: end_to_end_fps(exported[model][backend], clip, args.e2e_frames, args.imgsz, m, s, work)
-                        for mode, (m, s) in E2E_MODES.items()
-                    }
     result = {
         "command": command_line(),
         "imgsz": args.imgsz,
@@ -221,13 +205,50 @@ def main(argv: list[str] | None = None) -> dict:
         "calibration_frames": args.calibration,
         "baseline": f"{BASELINE}/ort-fp32",
         "machine": {**machine_info(threads), "openvino": _version("openvino"), "nncf": _version("nncf")},
-        "load_average_before": load_before,
-        "load_average_after": list(os.getloadavg()),
-        "rows": table,
-        "end_to_end": {"clip": CLIP.name, "frames": args.e2e_frames, "fps": e2e},
+        "load_average_before": list(os.getloadavg()),
+        "rows": {},
+        "end_to_end": {"clip": CLIP.name, "frames": args.e2e_frames, "fps": {}},
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
+
+    def save() -> None:  # after every phase, so that a long run interrupted keeps what it measured
+        result["load_average_after"] = list(os.getloadavg())
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = (args.work or Path(tmp)).resolve()
+        data = prepare_halmstad(work / "data")["all"]
+        exported = {
+            name: export_all(name, model_source(name, work), args.imgsz, data, args.calibration) for name in MODELS
+        }
+        rows = {f"{m}/{b}": exported[m][b] for m in MODELS for b in BACKENDS}
+        times = time_rows(rows, args.imgsz, args.runs, threads, args.seed)
+        reference, table = times[f"{BASELINE}/ort-fp32"], result["rows"]
+        for row, t in times.items():
+            model, backend = row.split("/")
+            table[row] = {"model": model, "backend": backend, "what": MODELS[model][1], **summarise(t)}
+            table[row].update(paired_ratio(t, reference))
+        save()
+        for model, files in exported.items():
+            if args.no_ap or "pt" not in files:
+                continue
+            for backend in ("pt", *BACKENDS):
+                ap = val_ap(files[backend], data, args.imgsz, work / "val")
+                table.setdefault(f"{model}/{backend}", {"model": model, "backend": backend, "what": MODELS[model][1]})
+                table[f"{model}/{backend}"]["AP"] = ap
+                save()
+        if args.e2e_frames:
+            clip = short_clip(work / "clip.mp4", args.e2e_frames)
+            for model in E2E_MODELS:
+                for backend in E2E_BACKENDS:
+                    if backend not in exported[model]:
+                        continue
+                    result["end_to_end"]["fps"][f"{model}/{backend}"] = {
+                        mode: end_to_end_fps(exported[model][backend], clip, args.e2e_frames, args.imgsz, m, s, work)
+                        for mode, (m, s) in E2E_MODES.items()
+                    }
+                    save()
+    save()
     from benchmarks.latency_deploy_report import format_tables
 
     print(format_tables(result))
