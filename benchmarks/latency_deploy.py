@@ -195,6 +195,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--readme", action="store_true", help="rewrite README.md's deployment table")
     parser.add_argument("--work", type=Path, default=None, help="keep (and reuse) exports in this folder")
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the timings in --out; measure only what --ap/--e2e ask"
+    )
+    parser.add_argument("--ap", nargs="*", default=None, help="model/backend rows to measure AP for (default: all)")
+    parser.add_argument("--e2e", nargs="*", default=None, help="model/backend rows for end-to-end FPS (default: all)")
     args = parser.parse_args(argv)
     threads = args.threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
 
@@ -212,6 +217,10 @@ def main(argv: list[str] | None = None) -> dict:
         "rows": {},
         "end_to_end": {"clip": CLIP.name, "frames": args.e2e_frames, "fps": {}},
     }
+    if args.resume:  # a long run split in parts on a busy machine: every command is recorded
+        earlier = json.loads(args.out.read_text())
+        result = {**earlier, "command": f"{earlier['command']}\n{command_line()}"}
+        result["end_to_end"] = {**earlier["end_to_end"], "frames": args.e2e_frames}
 
     def save() -> None:  # after every phase, so that a long run interrupted keeps what it measured
         result["load_average_after"] = list(os.getloadavg())
@@ -225,17 +234,21 @@ def main(argv: list[str] | None = None) -> dict:
             name: export_all(name, model_source(name, work), args.imgsz, data, args.calibration) for name in MODELS
         }
         rows = {f"{m}/{b}": exported[m][b] for m in MODELS for b in BACKENDS}
-        times = time_rows(rows, args.imgsz, args.runs, threads, args.seed)
-        reference, table = times[f"{BASELINE}/ort-fp32"], result["rows"]
-        for row, t in times.items():
-            model, backend = row.split("/")
-            table[row] = {"model": model, "backend": backend, "what": MODELS[model][1], **summarise(t)}
-            table[row].update(paired_ratio(t, reference))
-        save()
+        table = result["rows"]
+        if not args.resume:
+            times = time_rows(rows, args.imgsz, args.runs, threads, args.seed)
+            reference = times[f"{BASELINE}/ort-fp32"]
+            for row, t in times.items():
+                model, backend = row.split("/")
+                table[row] = {"model": model, "backend": backend, "what": MODELS[model][1], **summarise(t)}
+                table[row].update(paired_ratio(t, reference))
+            save()
         for model, files in exported.items():
             if args.no_ap or "pt" not in files:
                 continue
             for backend in ("pt", *BACKENDS):
+                if args.ap is not None and f"{model}/{backend}" not in args.ap:
+                    continue
                 ap = val_ap(files[backend], data, args.imgsz, work / "val")
                 table.setdefault(f"{model}/{backend}", {"model": model, "backend": backend, "what": MODELS[model][1]})
                 table[f"{model}/{backend}"]["AP"] = ap
@@ -244,7 +257,9 @@ def main(argv: list[str] | None = None) -> dict:
             clip = short_clip(work / "clip.mp4", args.e2e_frames)
             for model in E2E_MODELS:
                 for backend in E2E_BACKENDS:
-                    if backend not in exported[model]:
+                    if backend not in exported[model] or (
+                        args.e2e is not None and f"{model}/{backend}" not in args.e2e
+                    ):
                         continue
                     result["end_to_end"]["fps"][f"{model}/{backend}"] = {
                         mode: end_to_end_fps(exported[model][backend], clip, args.e2e_frames, args.imgsz, m, s, work)
