@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.14.1 torchvision==0.29.1
 export YOLO_OFFLINE ?= 1
 
-.PHONY: install demo test lint dist bench-latency bench-accuracy bench-tracking clean
+.PHONY: install demo test lint dist bench-latency bench-deploy bench-accuracy bench-tracking clean
 
 install: $(VENV)/.installed
 
@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH)
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,openvino]'
 	touch $@
 
 demo: install
@@ -34,6 +34,9 @@ dist: install
 
 bench-latency: install
 	$(PY) -m benchmarks.latency --readme
+
+bench-deploy: install
+	$(PY) -m benchmarks.latency_deploy --readme
 
 bench-accuracy: install
 	$(PY) -m benchmarks.accuracy

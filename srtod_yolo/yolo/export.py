@@ -29,7 +29,8 @@ from ..nn import SRTOD
 
 __all__ = ("MAP_FORMATS", "WithSRTODMap", "check_export_backend", "prepare_export", "srtod_output_of", "torch2onnx")
 
-MAP_FORMATS = ("onnx", "engine")  # formats traced through ultralytics' torch2onnx, which can carry output1
+MAP_FORMATS = ("onnx", "engine", "openvino")  # formats whose graph can carry the SR-TOD map as output1
+FFT_LESS_FORMATS = ("onnx", "engine")  # traced through ultralytics' torch2onnx: no torch.fft
 ENGINE_ALIASES = {"engine", "tensorrt", "trt"}
 
 
@@ -78,7 +79,7 @@ def prepare_export(exporter) -> None:
         return
     # ONNX's TorchScript exporter has no FFT (aten::fft_rfft2), and TensorRT's parser no DFT: say which setting.
     fft = [m for m in layers if m.difference == "highfreq" and (m.use_dgfe or kind != "none")]
-    if fft and fmt in MAP_FORMATS:
+    if fft and fmt in FFT_LESS_FORMATS:
         raise ValueError(
             f"this model's SR-TOD layer uses difference=highfreq (an FFT high-pass, torch.fft), which format={fmt} "
             "cannot export: the ONNX exporter has no FFT and TensorRT's ONNX parser no DFT. Export a model trained "
@@ -86,7 +87,7 @@ def prepare_export(exporter) -> None:
         )
     if kind != "none":
         if fmt not in MAP_FORMATS:
-            raise ValueError(f"srtod_output={kind} is available for format=onnx and format=engine, not {fmt}")
+            raise ValueError(f"srtod_output={kind} is available for format={', format='.join(MAP_FORMATS)}, not {fmt}")
         if args.nms:
             raise ValueError(f"srtod_output={kind} cannot be combined with nms=True; export without embedded NMS")
         for m in layers:

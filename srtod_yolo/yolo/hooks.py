@@ -19,7 +19,14 @@ model and dataset YAMLs by a glob inside the ultralytics package, and the `yolo`
 9. `ultralytics.utils.downloads.attempt_download_asset`: released srtod-yolo weights resolve by bare name
    (`model=srtod-yolov8n-p2-halmstad.pt`) from the installed package, before ultralytics would look online;
 10. `ultralytics.trackers.track.TRACKER_MAP`: `tracker_type: srtod_bytetrack` selects the tiny-target ByteTrack
-   (`srtod_yolo.yolo.tracker`); its YAML resolves by name through patch 2 (`tracker=srtod-bytetrack.yaml`).
+   (`srtod_yolo.yolo.tracker`); its YAML resolves by name through patch 2 (`tracker=srtod-bytetrack.yaml`);
+11. `ultralytics.utils.export.openvino.torch2openvino`: `yolo export format=openvino` carries `srtod_output` as
+   `output1`, and with `int8=True` NNCF leaves the SR-TOD gate in floating point
+   (`srtod_yolo.yolo.export_int8.torch2openvino`);
+12. `ultralytics.utils.export.onnx.onnx_int8_quantize`: `yolo export format=onnx int8=True` (ONNX Runtime static
+   QDQ) leaves the SR-TOD gate in FP32 (`srtod_yolo.yolo.export_int8.onnx_int8_quantize`);
+13. `ultralytics.nn.backends.openvino.OpenVINOBackend.load_model`: SR-TOD models run with FP32 inference precision
+   on CPUs where OpenVINO would otherwise run them in bfloat16 (`srtod_yolo.yolo.export_int8.compile_in_fp32`).
 
 A `.pth` file installed with the package calls `install()` when ultralytics is first imported (see
 `srtod_yolo._autoload`); `SRTOD_YOLO_HOOKS=0` switches all of it off. The patches were written for the
@@ -52,6 +59,9 @@ PATCHES = (
     "ultralytics.utils.export.engine.torch2onnx",
     "ultralytics.utils.downloads.attempt_download_asset",
     "ultralytics.trackers.track.TRACKER_MAP['srtod_bytetrack']",
+    "ultralytics.utils.export.openvino.torch2openvino",
+    "ultralytics.utils.export.onnx.onnx_int8_quantize",
+    "ultralytics.nn.backends.openvino.OpenVINOBackend.load_model",
 )
 # Arguments srtod-yolo adds to the `yolo` grammar, with their defaults.
 EXTRA_ARGS = {
@@ -59,7 +69,7 @@ EXTRA_ARGS = {
     # track: per source, <name>_tracks.csv/.json (one row per track) and <name>_mot.txt (MOTChallenge rows) in save_dir
     "save_tracks": False,
     "tiny_metrics": True,  # val: AI-TOD size-binned AP (AP_vt, AP_t, AP_s, AP_m) and AP@0.25
-    "srtod_output": "none",  # export (onnx/engine): none | difference | mask, the SR-TOD map as a 2nd output 'output1'
+    "srtod_output": "none",  # export (onnx, engine, openvino): none | difference | mask, the SR-TOD map as 'output1'
     # predict/track, sliced (SAHI) inference of high-resolution frames (docs/sliced.md; needs srtod-yolo[sahi]):
     "slice": False,  # cut each frame into overlapping slices, detect in each, merge back into frame pixels
     "slice_size": 640,  # side of the square slices, in original-frame pixels (each is letterboxed to imgsz)
@@ -142,14 +152,18 @@ def _install() -> None:
     from ultralytics.engine.exporter import Exporter
     from ultralytics.models.yolo.model import YOLO
     from ultralytics.nn import tasks
+    from ultralytics.nn.backends.openvino import OpenVINOBackend
     from ultralytics.trackers import track as ul_track
     from ultralytics.utils import checks, downloads
     from ultralytics.utils.callbacks import base as callbacks_base
     from ultralytics.utils.export import engine as export_engine
+    from ultralytics.utils.export import onnx as export_onnx
+    from ultralytics.utils.export import openvino as export_openvino
 
     from .. import nn as srtod_nn
     from ..weights import resolve_weights
     from . import export as srtod_export
+    from . import export_int8 as srtod_export_int8
     from . import model as srtod_model
     from .predict import SRTODPredictor
     from .tracker import TRACKER_TYPE, SRTODByteTracker
@@ -164,6 +178,9 @@ def _install() -> None:
     _require(export_engine, "torch2onnx")
     _require(downloads, "attempt_download_asset")
     _require(ul_track, "TRACKER_MAP")
+    _require(export_openvino, "torch2openvino")
+    _require(export_onnx, "onnx_int8_quantize")
+    _require(OpenVINOBackend, "load_model")
     if not isinstance(getattr(YOLO, "task_map", None), property):
         raise RuntimeError(f"srtod-yolo hooks: YOLO.task_map is no longer a property; set {SWITCH}=0")
 
@@ -258,6 +275,35 @@ def _install() -> None:
 
     # 10. The tiny-target tracker (on_predict_start looks the YAML's tracker_type up in this dict).
     ul_track.TRACKER_MAP[TRACKER_TYPE] = SRTODByteTracker
+
+    # 11. OpenVINO: SR-TOD's optional second output, and the gate in floating point under INT8 (imported by the
+    # exporter at call time, so patching the module attribute is enough).
+    stock_torch2openvino = export_openvino.torch2openvino
+
+    def torch2openvino(*args, **kwargs):
+        return srtod_export_int8.torch2openvino(stock_torch2openvino, *args, **kwargs)
+
+    torch2openvino.__wrapped__ = stock_torch2openvino
+    export_openvino.torch2openvino = torch2openvino
+
+    # 12. ONNX Runtime INT8: the gate in FP32.
+    stock_onnx_int8_quantize = export_onnx.onnx_int8_quantize
+
+    def onnx_int8_quantize(*args, **kwargs):
+        return srtod_export_int8.onnx_int8_quantize(stock_onnx_int8_quantize, *args, **kwargs)
+
+    onnx_int8_quantize.__wrapped__ = stock_onnx_int8_quantize
+    export_onnx.onnx_int8_quantize = onnx_int8_quantize
+
+    # 13. OpenVINO inference: SR-TOD models in FP32, not the bfloat16 the CPU plugin picks on AMX/AVX512-BF16 CPUs.
+    stock_load_openvino = OpenVINOBackend.load_model
+
+    def load_openvino(self, weight):
+        stock_load_openvino(self, weight)
+        srtod_export_int8.compile_in_fp32(self, weight)
+
+    load_openvino.__wrapped__ = stock_load_openvino
+    OpenVINOBackend.load_model = load_openvino
 
 
 def _with_srtod_arguments(d: dict, ch: int) -> dict:
