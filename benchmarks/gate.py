@@ -208,9 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--picture", type=Path, default=None, help="PNG of example frames and their gates")
     p.add_argument("--examples", type=int, default=4, help="frames in the picture")
     p.add_argument("--sources", action="store_true", help="split the false openings by source (gate_sources)")
-    p.add_argument("--letterbox", nargs="+", default=["predict"], choices=LETTERBOXES, help="with --sources")
+    p.add_argument("--letterbox", nargs="*", default=["predict"], choices=LETTERBOXES, help="with --sources")
     p.add_argument("--border", nargs="+", type=int, default=[0, 4, 8, 16], help="margins to try, px (--sources)")
     p.add_argument("--texture", type=float, default=4 / 255, help="local std above which a cell is 'textured'")
+    p.add_argument("--ap", type=Path, default=None, help="with --sources: also `yolo val` AP per border (Halmstad)")
+    p.add_argument("--ap-subsets", nargs="+", default=["all", "thermal", "visible"], help="Halmstad val subsets")
     args = p.parse_args(argv)
     if args.sources:
         return sources_main(args)
@@ -249,9 +251,17 @@ def sources_main(args: argparse.Namespace) -> int:
         )
         print(table(result))
         results.append(result)
+    ap = None
+    if args.ap:
+        from .gate_sources import ap_table, border_ap
+
+        ap = border_ap(args.weights, args.ap, args.imgsz, args.border, tuple(args.ap_subsets))
+        print(f"\n`yolo val imgsz={args.imgsz}` of {args.weights} (AI-TOD metrics x100):")
+        print(ap_table(ap))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"command": " ".join(sys.argv), "runs": results}, indent=2) + "\n")
+        record = {"command": " ".join(["python -m benchmarks.gate", *sys.argv[1:]]), "runs": results, "ap": ap}
+        args.out.write_text(json.dumps(record, indent=2) + "\n")
     return 0
 
 

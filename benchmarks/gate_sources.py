@@ -201,6 +201,53 @@ def breakdown(
     }
 
 
+def border_ap(
+    weights: str, folder: Path, imgsz: int, borders: list[int], subsets: tuple[str, ...] = ("all", "thermal", "visible")
+) -> dict:
+    """AI-TOD AP of the checkpoint on the Halmstad val frames (all, thermal, visible) for each border margin.
+
+    `yolo val` as a user runs it (rect batches: 16 px of letterbox grey around each frame at imgsz 320), with the
+    layer's `border` set on the loaded checkpoint. `folder` receives the subset YAMLs (benchmarks.accuracy's).
+    """
+    from ultralytics import YOLO
+
+    from .accuracy import prepare_halmstad
+
+    yamls = prepare_halmstad(folder)
+    keys = ("AP", "AP25", "AP50", "AP_t", "AP_s", "AP_m")
+    out = {}
+    for b in borders:
+        yolo = YOLO(weights)
+        yolo.model.srtod_layers[0].border = b
+        out[str(b)] = {}
+        for subset in subsets:
+            data = yamls[subset]
+            metrics = yolo.val(
+                data=str(data),
+                imgsz=imgsz,
+                batch=16,
+                conf=0.001,
+                plots=False,
+                workers=0,
+                verbose=False,
+                project=str(folder / "runs"),
+                name=f"border{b}_{subset}",
+                exist_ok=True,
+            )
+            out[str(b)][subset] = {k: float(metrics.aitod[k]) for k in keys}
+    return out
+
+
+def ap_table(ap: dict) -> str:
+    """A Markdown table of `border_ap`: AP, AP@0.25 and AP_t (x100) per margin and subset."""
+    lines = ["| border | subset | AP | AP25 | AP50 | AP_t | AP_s |", "|---|---|---:|---:|---:|---:|---:|"]
+    for b, subsets in ap.items():
+        for subset, m in subsets.items():
+            cells = [f"{100 * m[k]:.2f}" for k in ("AP", "AP25", "AP50", "AP_t", "AP_s")]
+            lines.append(f"| {b} px | {subset} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def table(result: dict, mode: str = "nearest") -> str:
     """A Markdown table: per border margin and sensor, the false-open rate, each source's share, the hit rate."""
     head = ["border", "frames", "false open", *[f"{s}" for s in SOURCES], "objects hit", "open on objects"]
