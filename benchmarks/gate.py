@@ -9,8 +9,12 @@ bottom/right to a multiple of 32) and run once with the layer's full-resolution 
 - on_objects: the fraction of open cells that lie inside a labelled box (how selective the gate is).
 
 The same quantities over a sweep of thresholds show what t would have to be for the gate to pick out the objects.
+With `--sources`, the gate's false openings (open cells off the objects) are split by where they are (letterbox
+padding, the picture's border, textured ground, smooth sky) for each `--border` margin: `benchmarks.gate_sources`.
 
     python -m benchmarks.gate --weights best.pt --data ../shared/data/real-halmstad-drone --split val --imgsz 320
+    python -m benchmarks.gate --weights best.pt --data ../shared/data/real-halmstad-drone --sources \
+        --letterbox predict val --border 0 4 8 16 --out benchmarks/results/gate/sources.json
 """
 
 from __future__ import annotations
@@ -29,19 +33,44 @@ from srtod_yolo.nn import resize_mask
 STRIDE = 4
 
 
-def load_frame(image_path: Path, imgsz: int) -> tuple[torch.Tensor, np.ndarray, float]:
-    """The network input (1, 3, H, W) in [0, 1], the resized BGR frame, and the resize ratio."""
+LETTERBOXES = ("minimal", "predict", "val", "square")
+
+
+def letterbox(frame: np.ndarray, imgsz: int, mode: str = "minimal") -> tuple[np.ndarray, dict]:
+    """Resize a BGR frame (long side = imgsz) and pad it with grey 114 as ultralytics does in each mode.
+
+    'minimal': bottom/right to a multiple of 32 (this benchmark's historical layout); 'predict': `yolo predict`'s
+    LetterBox(auto=True), centred, to a multiple of 32; 'val': `yolo val`'s rect batches, centred, half a stride
+    (16 px) more on each padded side; 'square': imgsz x imgsz, centred (training, fixed-size exports).
+    Returns the padded frame and LetterBox's parameters ('ratio', 'top', 'left', 'new_unpad' (w, h)).
+    """
+    from ultralytics.data.augment import LetterBox
+
+    if mode not in LETTERBOXES:
+        raise ValueError(f"unknown letterbox mode '{mode}', expected one of {LETTERBOXES}")
+    h, w = frame.shape[:2]
+    r = imgsz / max(h, w)
+    # Resize first, as ultralytics' datasets do (load_image), so that every mode places the same pixels.
+    resized = cv2.resize(frame, (round(w * r), round(h * r)), interpolation=cv2.INTER_LINEAR)
+    if mode == "val":  # YOLODataset.set_rectangle with pad=0.5, for a batch of one aspect ratio
+        shape = tuple(int(np.ceil(s / 32 + 0.5) * 32) for s in resized.shape[:2])
+        box = LetterBox(shape, auto=False, scaleup=False, stride=32)
+    else:
+        box = LetterBox(imgsz, auto=mode != "square", center=mode != "minimal", stride=32)
+    labels = {"img": resized}
+    params = box.get_params(labels)
+    params.update(orig_shape=(h, w), ratio=(r, r))
+    return box.apply_image(labels, params)["img"], params
+
+
+def load_frame(image_path: Path, imgsz: int, mode: str = "minimal") -> tuple[torch.Tensor, np.ndarray, dict]:
+    """The network input (1, 3, H, W) in [0, 1], the padded BGR frame, and the letterbox parameters."""
     frame = cv2.imread(str(image_path))
     if frame is None:
         raise FileNotFoundError(f"cannot read image '{image_path}'")
-    h, w = frame.shape[:2]
-    r = imgsz / max(h, w)
-    resized = cv2.resize(frame, (round(w * r), round(h * r)), interpolation=cv2.INTER_LINEAR)
-    ph, pw = -(-resized.shape[0] // 32) * 32, -(-resized.shape[1] // 32) * 32
-    padded = np.full((ph, pw, 3), 114, np.uint8)
-    padded[: resized.shape[0], : resized.shape[1]] = resized
+    padded, params = letterbox(frame, imgsz, mode)
     tensor = torch.from_numpy(padded[..., ::-1].copy()).permute(2, 0, 1)[None].float() / 255
-    return tensor, padded, r
+    return tensor, padded, params
 
 
 def boxes_in_pixels(label_path: Path, width: int, height: int, r: float) -> np.ndarray:
@@ -134,8 +163,8 @@ def inspect(
     }
     shown, stride = [], max(len(images) // max(examples, 1), 1)
     for image_path in images:
-        tensor, frame, r = load_frame(image_path, imgsz)
-        oh, ow = cv2.imread(str(image_path)).shape[:2]
+        tensor, frame, params = load_frame(image_path, imgsz)
+        (oh, ow), r = params["orig_shape"], params["ratio"][0]
         boxes = boxes_in_pixels(label_dir / f"{image_path.stem}.txt", ow, oh, r)
         with torch.inference_mode():
             model(tensor)
@@ -178,7 +207,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None, help="JSON file to write")
     p.add_argument("--picture", type=Path, default=None, help="PNG of example frames and their gates")
     p.add_argument("--examples", type=int, default=4, help="frames in the picture")
+    p.add_argument("--sources", action="store_true", help="split the false openings by source (gate_sources)")
+    p.add_argument("--letterbox", nargs="*", default=["predict"], choices=LETTERBOXES, help="with --sources")
+    p.add_argument("--border", nargs="+", type=int, default=[0, 4, 8, 16], help="margins to try, px (--sources)")
+    p.add_argument("--texture", type=float, default=4 / 255, help="local std above which a cell is 'textured'")
+    p.add_argument("--ap", type=Path, default=None, help="with --sources: also `yolo val` AP per border (Halmstad)")
+    p.add_argument("--ap-subsets", nargs="+", default=["all", "thermal", "visible"], help="Halmstad val subsets")
     args = p.parse_args(argv)
+    if args.sources:
+        return sources_main(args)
     result = inspect(
         args.weights, args.data, args.split, args.imgsz, args.thresholds, args.limit, args.examples, args.picture
     )
@@ -198,6 +235,33 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+def sources_main(args: argparse.Namespace) -> int:
+    """`--sources`: the false-opening breakdown for each letterbox mode; print Markdown tables, write one JSON."""
+    from .gate_sources import breakdown, table
+
+    results = []
+    for mode in args.letterbox:
+        result = breakdown(args.weights, args.data, args.split, args.imgsz, mode, args.border, args.texture, args.limit)
+        print(
+            f"\n{result['images']} images of {args.data / args.split}, imgsz {args.imgsz}, letterbox '{mode}', "
+            f"t = {result['threshold']:.4f}, textured: local std > {255 * args.texture:.1f}/255; 'nearest' resize"
+        )
+        print(table(result))
+        results.append(result)
+    ap = None
+    if args.ap:
+        from .gate_sources import ap_table, border_ap
+
+        ap = border_ap(args.weights, args.ap, args.imgsz, args.border, tuple(args.ap_subsets))
+        print(f"\n`yolo val imgsz={args.imgsz}` of {args.weights} (AI-TOD metrics x100):")
+        print(ap_table(ap))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        record = {"command": " ".join(["python -m benchmarks.gate", *sys.argv[1:]]), "runs": results, "ap": ap}
+        args.out.write_text(json.dumps(record, indent=2) + "\n")
     return 0
 
 

@@ -1,5 +1,6 @@
 """SR-TOD layers in pure PyTorch: no ultralytics import, each usable alone."""
 
+from .border import LETTERBOX_GREY, picture_mask
 from .cue import DifferenceCue
 from .dgfe import DGFE, ENHANCE_MODES, RESIZE_MODES, resize_mask
 from .difference import DIFFERENCE_KINDS, difference_map, high_pass
@@ -15,6 +16,7 @@ __all__ = (
     "DIFFERENCE_KINDS",
     "HEADS",
     "HalfReconstructionHead",
+    "LETTERBOX_GREY",
     "ENHANCE_MODES",
     "RESIZE_MODES",
     "SRTOD",
@@ -27,6 +29,7 @@ __all__ = (
     "difference_map",
     "high_pass",
     "normalized_wasserstein",
+    "picture_mask",
     "resize_mask",
     "wasserstein_distance",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .border import picture_mask
 from .cue import DifferenceCue
 from .dgfe import DGFE, RESIZE_MODES
 from .difference import DIFFERENCE_KINDS, difference_map
@@ -29,6 +30,9 @@ SRTOD_DEFAULTS = {
     # 'paper' P2 * w * (mask + 1); follow-ups: 'residual' P2 * (1 + w * mask), 'fuse' P2 + zero-init Conv(D)
     "enhance": "paper",
     "reduction": 16,  # DGFE channel-MLP reduction ratio
+    # px: D = 0 in the letterbox padding and within this margin of the picture's edge, before the threshold (where
+    # the reconstruction fails for want of context, docs/gate-sources.md); 0: off, the paper. Inference-time too.
+    "border": 0,
 }
 
 
@@ -54,8 +58,8 @@ class SRTOD(nn.Module):
         c1 (int): Channels of P2.
         image_channels (int): Channels of the input image (3).
         rec_weight (float): Weight of this layer's reconstruction loss (read by the model's loss).
-        head, widths, difference, cutoff, threshold, threshold_mode, resize, dgfe, enhance, reduction: see
-            `SRTOD_DEFAULTS`.
+        head, widths, difference, cutoff, threshold, threshold_mode, resize, dgfe, enhance, reduction, border: see
+            `SRTOD_DEFAULTS`. `border` may be changed on a built layer (`layer.border = 8`), e.g. a checkpoint.
 
     Returns:
         (torch.Tensor): P2' (B, c1, H/4, W/4); P2 itself when dgfe=False.
@@ -83,17 +87,20 @@ class SRTOD(nn.Module):
         dgfe: bool = SRTOD_DEFAULTS["dgfe"],
         enhance: str = SRTOD_DEFAULTS["enhance"],
         reduction: int = SRTOD_DEFAULTS["reduction"],
+        border: int = SRTOD_DEFAULTS["border"],
     ):
         super().__init__()
         if head not in HEADS:
             raise ValueError(f"unknown SR-TOD head '{head}', expected one of {tuple(HEADS)}")
         if difference not in DIFFERENCE_KINDS:
             raise ValueError(f"unknown difference map kind '{difference}', expected one of {DIFFERENCE_KINDS}")
+        if int(border) != border or border < 0:
+            raise ValueError(f"SR-TOD border must be a whole number of pixels >= 0, got {border}")
         if float(rec_weight) < 0:
             raise ValueError(f"SR-TOD rec_weight must be >= 0, got {rec_weight}")
         self.c1, self.image_channels, self.rec_weight = int(c1), int(image_channels), float(rec_weight)
         self.head_kind, self.difference, self.cutoff, self.use_dgfe = head, difference, float(cutoff), bool(dgfe)
-        self.resize, self.reduction = resize, int(reduction)
+        self.resize, self.reduction, self.border = resize, int(reduction), int(border)
         self.reconstruction_head = HEADS[head](c1, widths, out_channels=image_channels)
         self.threshold = ThresholdGate(threshold, threshold_mode)
         if resize not in RESIZE_MODES:
@@ -121,6 +128,7 @@ class SRTOD(nn.Module):
             "dgfe": self.use_dgfe,
             "enhance": "fuse" if getattr(self, "cue", None) is not None else getattr(self.dgfe, "enhance", "paper"),
             "reduction": self.reduction,
+            "border": int(getattr(self, "border", 0)),  # checkpoints pickled before the setting have none
         }
 
     def forward(self, p2: torch.Tensor, image: torch.Tensor | None = None) -> torch.Tensor:
@@ -133,12 +141,16 @@ class SRTOD(nn.Module):
             self.last = {"reconstruction": reconstruction}
             if not self.use_dgfe:
                 return p2
-            return self._enhance(p2, difference_map(reconstruction, image, self.difference, self.cutoff))
+            return self._enhance(
+                p2, self._picture_only(difference_map(reconstruction, image, self.difference, self.cutoff), image)
+            )
 
         if self.keep_maps:
             with torch.no_grad():
                 reconstruction = self.reconstruction_head(p2, size)
-                difference = difference_map(reconstruction, image, self.difference, self.cutoff)
+                difference = self._picture_only(
+                    difference_map(reconstruction, image, self.difference, self.cutoff), image
+                )
                 mask = self.threshold(difference)
             self.last = {"p2": p2, "reconstruction": reconstruction, "difference": difference, "mask": mask}
             return self._enhance(p2, difference, mask) if self.use_dgfe else p2
@@ -149,10 +161,19 @@ class SRTOD(nn.Module):
         if self.samples_sparsely:
             # Only pixel (4i, 4j) of each block reaches the gate: rebuild and compare just those.
             sampled = image[..., :: self.stride, :: self.stride]
-            difference = difference_map(self.reconstruction_head.phase(p2), sampled, "pixel")
+            difference = self._picture_only(
+                difference_map(self.reconstruction_head.phase(p2), sampled, "pixel"), image, self.stride
+            )
             return self.dgfe(p2, self.threshold(difference))
         reconstruction = self.reconstruction_head(p2, size)
-        return self._enhance(p2, difference_map(reconstruction, image, self.difference, self.cutoff))
+        return self._enhance(
+            p2, self._picture_only(difference_map(reconstruction, image, self.difference, self.cutoff), image)
+        )
+
+    def _picture_only(self, difference: torch.Tensor, image: torch.Tensor, step: int = 1) -> torch.Tensor:
+        """D (B, 1, h, w), sampled every `step` px of the image, with the padding and the `border` margin zeroed."""
+        border = getattr(self, "border", 0)
+        return difference * picture_mask(image, border, step).to(difference.dtype) if border else difference
 
     def _enhance(self, p2: torch.Tensor, difference: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """P2' from the full-resolution difference map (B, 1, H, W): the learned cue, or DGFE behind the gate."""

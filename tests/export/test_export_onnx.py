@@ -134,3 +134,48 @@ def test_mask_output_is_the_binary_gate_of_the_pytorch_layer(exported):
     assert_detections_match(output0, reference, strides)
     assert set(np.unique(output1)) <= {0.0, 1.0}
     assert np.array_equal(output1, layer.last["mask"].numpy())
+
+
+@pytest.fixture(scope="module")
+def exported_border(trained, tmp_path_factory) -> dict:
+    """The trained checkpoint with `border = 8` set after loading, exported without and with its difference map."""
+    out = {}
+    for name, kwargs in {
+        "sparse": dict(dynamic=True),
+        "difference": dict(dynamic=True, srtod_output="difference"),
+    }.items():
+        folder = tmp_path_factory.mktemp(f"border_{name}")
+        model = YOLO(shutil.copy(trained / "weights" / "best.pt", folder / "best.pt"))
+        model.model.srtod_layers[0].border = 8
+        out[name] = model.export(format="onnx", imgsz=320, simplify=True, **kwargs)
+    out["pt"] = str(trained / "weights" / "best.pt")
+    return out
+
+
+@needs_halmstad
+@pytest.mark.parametrize("auto", [True, False])  # IR 320x256 letterboxed to 256x320, or padded to 320x320
+def test_border_margin_exports_and_matches_pytorch(exported_border, auto):
+    x = letterboxed(real_frames("IR") + real_frames("V"), 320, auto=auto)
+    model, layer = pytorch_model(exported_border["pt"])
+    layer.border = 8
+    with torch.no_grad():
+        reference = model(x)[0]  # the sparse path, as the plain export traces it
+    strides = model.model[-1].strides
+    (output0,) = ort.InferenceSession(exported_border["sparse"], providers=["CPUExecutionProvider"]).run(
+        None, {"images": x.numpy()}
+    )
+    assert_detections_match(output0, reference, strides)
+    assert srtod_threshold(metadata(exported_border["sparse"])) == pytest.approx(float(layer.threshold.value))
+    assert "'border': 8" in metadata(exported_border["sparse"])["srtod"]
+
+    layer.keep_maps = True
+    with torch.no_grad():
+        model(x)
+    output0, output1 = ort.InferenceSession(exported_border["difference"], providers=["CPUExecutionProvider"]).run(
+        None, {"images": x.numpy()}
+    )
+    difference = layer.last["difference"].numpy()
+    assert np.abs(output1 - difference).max() <= TOLERANCE
+    pad = 0 if auto else 32  # 320x256 (and 640x512 halved) frames in a 320x320 square: 32 grey rows above and below
+    assert output1[..., : pad + 8, :].max() == 0 and output1[..., -(pad + 8) :, :].max() == 0
+    assert output1[..., :, :8].max() == 0 and output1[..., pad + 8 : -(pad + 8), 8:-8].min() > 0

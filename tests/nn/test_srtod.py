@@ -33,6 +33,35 @@ def test_sparse_inference_equals_the_full_computation(head, size):
     assert torch.equal(fast, full)
 
 
+@pytest.mark.parametrize("head", ["convt", "half", "shuffle"])
+@pytest.mark.parametrize("size, pad", [((64, 64), 0), ((161, 145), 0), ((96, 128), 13)])
+def test_sparse_inference_with_a_border_margin_equals_the_full_computation(head, size, pad):
+    torch.manual_seed(0)
+    layer = SRTOD(32, head=head, threshold=0.3, threshold_mode="fixed", border=6).eval()
+    h, w = size
+    p2, image = torch.randn(1, 32, -(-h // 4), -(-w // 4)), torch.rand(1, 3, h, w)
+    if pad:  # letterbox padding above and below, of a height that is no multiple of the stride
+        image[..., :pad, :] = image[..., -pad:, :] = 114 / 255
+    assert layer.samples_sparsely
+    fast = layer(p2, image)
+    layer.keep_maps = True
+    full = layer(p2, image)
+    assert 0 < layer.last["mask"].mean() < 1
+    assert layer.last["mask"][..., : pad + 6, :].sum() == 0  # the margin closed the gate where it applies
+    assert torch.equal(fast, full)
+    layer.border, layer.keep_maps = 0, False
+    assert not torch.equal(layer(p2, image), fast)  # and it changed the output, so the comparison above can fail
+
+
+def test_the_border_setting_round_trips_and_old_pickles_read_as_off():
+    layer = SRTOD(16, border=8)
+    assert layer.settings["border"] == 8
+    assert pickle.loads(pickle.dumps(layer)).settings["border"] == 8
+    assert SRTOD(16, **{**layer.settings, "widths": None}).settings == {**layer.settings, "widths": [8, 4]}
+    del layer.border  # a layer pickled before the setting existed
+    assert layer.settings["border"] == 0 and layer.eval()(torch.rand(1, 16, 8, 8), torch.rand(1, 3, 32, 32)).shape
+
+
 def test_sparse_inference_can_be_switched_off_and_survives_pickling():
     layer = SRTOD(16).eval()
     layer.sparse_inference = False

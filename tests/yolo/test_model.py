@@ -171,3 +171,15 @@ def test_a_single_channel_model_rebuilds_single_channel_images():
 def test_layers_are_found_as_srtod_modules():
     model = SRTODDetectionModel("srtod-yolov8s-p2.yaml", verbose=False)
     assert all(isinstance(m, SRTOD) for m in model.srtod_layers)
+
+
+def test_the_border_margin_travels_from_the_yaml_through_a_checkpoint(tmp_path):
+    from ultralytics.nn.tasks import load_checkpoint
+
+    model = SRTODDetectionModel(_yaml_with(border=8), verbose=False)
+    assert model.srtod_settings["border"] == 8
+    torch.save({"model": model, "train_args": {}}, tmp_path / "border.pt")
+    loaded, _ = load_checkpoint(tmp_path / "border.pt")
+    assert loaded.srtod_settings["border"] == 8 and loaded.srtod_layers[0].border == 8
+    with pytest.raises(ValueError, match="border must be a whole number of pixels"):
+        SRTODDetectionModel(_yaml_with(border=-4), verbose=False)
