@@ -190,3 +190,44 @@ def test_yolo_track_save_tracks_from_the_command_line(tmp_path, env):
     assert names == [f"IR_DRONE_025{s}" for s in (".avi", "_mot.txt", "_tracks.csv", "_tracks.json")]
     refused = run(["yolo", "predict", *common, "name=predict"], cwd=tmp_path, env=env, check=False)
     assert refused.returncode != 0 and "mode=predict" in refused.stdout + refused.stderr
+
+
+def test_track_summary_of_a_synthetic_swarm_clip_lists_its_drones(tmp_path):
+    """Ground-truth detections of a rendered swarm clip through srtod-bytetrack: the summary has a track per drone."""
+    from ultralytics.engine.results import Boxes
+    from ultralytics.utils import YAML, IterableSimpleNamespace
+    from ultralytics.utils.checks import check_yaml
+
+    from srtod_yolo.data.synth import render_swarm_clip
+    from srtod_yolo.yolo.tracker import SRTODByteTracker
+
+    clip = render_swarm_clip(tmp_path / "clip", seed=5, frames=60, width=320, height=256, drones=(4, 6), birds=(1, 2))
+    gt = np.loadtxt(clip.gt, delimiter=",", ndmin=2)  # frame, id, x, y, w, h, ...
+    tracker = SRTODByteTracker(IterableSimpleNamespace(**YAML.load(check_yaml("srtod-bytetrack.yaml"))))
+    log = TrackLog(clip.video.name, fps=30.0, names={0: "drone"})
+    frame = np.zeros((256, 320, 3), np.uint8)
+    owner: dict[int, dict[int, int]] = {}  # track id -> gt id -> frames it sat on that drone
+    for f in range(1, clip.frames + 1):
+        rows = gt[gt[:, 0] == f]
+        xyxy = np.c_[rows[:, 2:4], rows[:, 2:4] + rows[:, 4:6]]
+        tracks = tracker.update(Boxes(np.c_[xyxy, np.full(len(rows), 0.9), np.zeros(len(rows))], (256, 320)), frame)
+        log.add(f, tracks[:, :7])
+        for t in tracks:
+            hit = int(np.argmin(np.abs(xyxy - t[:4]).sum(1)))
+            if np.abs(xyxy[hit] - t[:4]).max() < 2:
+                owner.setdefault(int(t[4]), {}).setdefault(int(rows[hit, 1]), 0)
+                owner[int(t[4])][int(rows[hit, 1])] += 1
+    paths = log.write(tmp_path / "out", "swarm")
+    with open(paths["csv"]) as f:
+        summary = {int(r["id"]): r for r in csv.DictReader(f)}
+    assert set(summary) == set(owner)  # every listed track sat on a drone
+    assert len(summary) <= 2 * len(np.unique(gt[:, 1]))
+    for drone in np.unique(gt[:, 1]).astype(int):
+        seen = int((gt[:, 1] == drone).sum())
+        if seen < 10:
+            continue  # a drone crossing a corner for a few frames may not start a track
+        best = max((counts.get(drone, 0), tid) for tid, counts in owner.items())
+        # a drone that blinks out or crosses another may be split over two tracks: the longer one holds most of it
+        assert best[0] >= 0.5 * seen, f"drone {drone} ({seen} frames) is covered {best[0]} frames by track {best[1]}"
+        assert int(summary[best[1]]["frames_seen"]) >= best[0]
+        assert summary[best[1]]["class_name"] == "drone"
