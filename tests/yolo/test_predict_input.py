@@ -71,7 +71,10 @@ def test_predict_takes_float_frames_on_the_0_255_scale_as_their_uint8_twin(model
     frame = to_8bit(RAW)
     (as_uint8,) = predict(model, frame, conf=0.0)
     (as_float,) = predict(model, frame.astype(np.float32), conf=0.0)
-    assert torch.allclose(as_uint8.boxes.data, as_float.boxes.data, atol=1e-3)
+    # Boxes of equal score (conf=0 keeps near-zero ones) may leave NMS in either order: compare them sorted.
+    a, b = (np.round(r.boxes.data.numpy(), 3) for r in (as_uint8, as_float))
+    a, b = (x[np.lexsort(x.T[::-1])] for x in (a, b))
+    assert len(a) > 0 and a.shape == b.shape and np.allclose(a, b, atol=1e-3)
 
 
 # The PIL modes deeper than 8 bits, each made from the raw counts in the byte layout it stores.
