@@ -63,6 +63,14 @@ def letterbox(frame: np.ndarray, imgsz: int, mode: str = "minimal") -> tuple[np.
     return box.apply_image(labels, params)["img"], params
 
 
+def object_hits(cells, boxes) -> list[bool]:
+    """For each box (x0, y0, x1, y1 in input pixels), whether any open P2 cell (h/4, w/4 bool grid) lies inside it."""
+    return [
+        bool(cells[int(y0) // STRIDE : int(np.ceil(y1 / STRIDE)), int(x0) // STRIDE : int(np.ceil(x1 / STRIDE))].any())
+        for x0, y0, x1, y1 in boxes
+    ]
+
+
 def load_frame(image_path: Path, imgsz: int, mode: str = "minimal") -> tuple[torch.Tensor, np.ndarray, dict]:
     """The network input (1, 3, H, W) in [0, 1], the padded BGR frame, and the letterbox parameters."""
     frame = cv2.imread(str(image_path))
@@ -91,14 +99,7 @@ def gate_statistics(difference: torch.Tensor, boxes: np.ndarray, threshold: floa
     mask = (difference[..., :h, :w] > threshold).float()
     for mode in ("nearest", "maxpool"):
         cells = resize_mask(mask, STRIDE, mode)[0, 0].bool()
-        hits = [
-            bool(
-                cells[
-                    int(y0) // STRIDE : int(np.ceil(y1 / STRIDE)), int(x0) // STRIDE : int(np.ceil(x1 / STRIDE))
-                ].any()
-            )
-            for x0, y0, x1, y1 in boxes
-        ]
+        hits = object_hits(cells, boxes)
         cell_inside = resize_mask(inside[None, None].float(), STRIDE, "maxpool")[0, 0].bool()
         out[f"open_{mode}"] = float(cells.float().mean())
         out[f"hit_{mode}"] = hits

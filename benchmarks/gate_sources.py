@@ -82,19 +82,14 @@ def count_frame(
         threshold (float): The gate's t.
         sources (np.ndarray): `cell_sources` of the frame (H/4, W/4).
     """
+    from .gate import object_hits  # gate imports this module for --sources: import at call time
+
     on_object = object_cells(boxes, sources.shape)
     off = ~on_object
     out = {}
     for mode in MODES:
         cells = resize_mask((difference > threshold).float(), STRIDE, mode)[0, 0].numpy().astype(bool)
-        hits = [
-            bool(
-                cells[
-                    int(y0) // STRIDE : int(np.ceil(y1 / STRIDE)), int(x0) // STRIDE : int(np.ceil(x1 / STRIDE))
-                ].any()
-            )
-            for x0, y0, x1, y1 in boxes
-        ]
+        hits = object_hits(cells, boxes)
         out[mode] = {
             "open": np.bincount(sources[cells & off], minlength=len(SOURCES)),
             "cells": np.bincount(sources[off], minlength=len(SOURCES)),
