@@ -145,6 +145,17 @@ def _require(obj, *names: str) -> None:
         )
 
 
+def _delegate(module, name: str, replacement) -> None:
+    """Replace `module.name` by a function calling `replacement(stock, *args, **kwargs)`; `__wrapped__` keeps stock."""
+    stock = getattr(module, name)
+
+    def patched(*args, **kwargs):
+        return replacement(stock, *args, **kwargs)
+
+    patched.__wrapped__ = stock
+    setattr(module, name, patched)
+
+
 def _install() -> None:
     import torch
     import ultralytics.data.utils as data_utils
@@ -256,13 +267,7 @@ def _install() -> None:
     Exporter.__call__ = export
 
     # 8. ONNX tracing: SR-TOD's optional second output and fixed output axes.
-    stock_torch2onnx = export_engine.torch2onnx
-
-    def torch2onnx(*args, **kwargs):
-        return srtod_export.torch2onnx(stock_torch2onnx, *args, **kwargs)
-
-    torch2onnx.__wrapped__ = stock_torch2onnx
-    export_engine.torch2onnx = torch2onnx
+    _delegate(export_engine, "torch2onnx", srtod_export.torch2onnx)
 
     # 9. Released weights by bare name (ultralytics imports this function where it calls it, so one patch serves all).
     stock_attempt_download_asset = downloads.attempt_download_asset
@@ -278,22 +283,10 @@ def _install() -> None:
 
     # 11. OpenVINO: SR-TOD's optional second output, and the gate in floating point under INT8 (imported by the
     # exporter at call time, so patching the module attribute is enough).
-    stock_torch2openvino = export_openvino.torch2openvino
-
-    def torch2openvino(*args, **kwargs):
-        return srtod_export_int8.torch2openvino(stock_torch2openvino, *args, **kwargs)
-
-    torch2openvino.__wrapped__ = stock_torch2openvino
-    export_openvino.torch2openvino = torch2openvino
+    _delegate(export_openvino, "torch2openvino", srtod_export_int8.torch2openvino)
 
     # 12. ONNX Runtime INT8: the gate in FP32.
-    stock_onnx_int8_quantize = export_onnx.onnx_int8_quantize
-
-    def onnx_int8_quantize(*args, **kwargs):
-        return srtod_export_int8.onnx_int8_quantize(stock_onnx_int8_quantize, *args, **kwargs)
-
-    onnx_int8_quantize.__wrapped__ = stock_onnx_int8_quantize
-    export_onnx.onnx_int8_quantize = onnx_int8_quantize
+    _delegate(export_onnx, "onnx_int8_quantize", srtod_export_int8.onnx_int8_quantize)
 
     # 13. OpenVINO inference: SR-TOD models in FP32, not the bfloat16 the CPU plugin picks on AMX/AVX512-BF16 CPUs.
     stock_load_openvino = OpenVINOBackend.load_model
