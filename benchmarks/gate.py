@@ -71,6 +71,18 @@ def object_hits(cells, boxes) -> list[bool]:
     ]
 
 
+def split_images(data: Path, split: str, limit: int | None = None) -> tuple[Path, Path, list[Path]]:
+    """The image and label folders of a split and its first `limit` images, in either layout: <root>/<split>/images
+    (the shared Halmstad frames) or <root>/images/<split> (ultralytics')."""
+    image_dir, label_dir = data / split / "images", data / split / "labels"
+    if not image_dir.is_dir():
+        image_dir, label_dir = data / "images" / split, data / "labels" / split
+    images = sorted(image_dir.glob("*.*"))[:limit]
+    if not images:
+        raise FileNotFoundError(f"no images in '{data / split / 'images'}' or '{image_dir}'")
+    return image_dir, label_dir, images
+
+
 def load_frame(image_path: Path, imgsz: int, mode: str = "minimal") -> tuple[torch.Tensor, np.ndarray, dict]:
     """The network input (1, 3, H, W) in [0, 1], the padded BGR frame, and the letterbox parameters."""
     frame = cv2.imread(str(image_path))
@@ -143,13 +155,7 @@ def inspect(
     layer = model.srtod_layers[0]
     layer.keep_maps = True
     own = float(layer.threshold.value.detach())
-    # Either layout: <root>/<split>/images (the shared Halmstad frames) or <root>/images/<split> (ultralytics').
-    image_dir, label_dir = data / split / "images", data / split / "labels"
-    if not image_dir.is_dir():
-        image_dir, label_dir = data / "images" / split, data / "labels" / split
-    images = sorted(image_dir.glob("*.*"))[:limit]
-    if not images:
-        raise FileNotFoundError(f"no images in '{data / split / 'images'}' or '{image_dir}'")
+    image_dir, label_dir, images = split_images(data, split, limit)
     per_t = {
         t: {
             "contrast": [],

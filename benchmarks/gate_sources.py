@@ -143,19 +143,14 @@ def breakdown(
     """False openings by source for each border margin, pooled per sensor and over all frames (module docstring)."""
     from ultralytics import YOLO
 
-    from .gate import boxes_in_pixels, load_frame
+    from .gate import boxes_in_pixels, load_frame, split_images
 
     model = YOLO(weights).model.float().eval()
     layer = model.srtod_layers[0]
     layer.keep_maps, own_border = True, getattr(layer, "border", 0)
     layer.border = 0  # measure the raw map; each margin is applied below, as the layer would
     threshold = float(layer.threshold.value.detach())
-    image_dir, label_dir = data / split / "images", data / split / "labels"
-    if not image_dir.is_dir():
-        image_dir, label_dir = data / "images" / split, data / "labels" / split
-    images = sorted(image_dir.glob("*.*"))[:limit]
-    if not images:
-        raise FileNotFoundError(f"no images in '{data / split / 'images'}' or '{image_dir}'")
+    image_dir, label_dir, images = split_images(data, split, limit)
     sensor_of = sensors(image_dir)
     counts = {b: {} for b in borders}
     try:
