@@ -45,6 +45,7 @@ VARIANTS = {
     "highfreq": ("srtod-yolov8-p2.yaml", {"difference": "highfreq"}),
     "fast": ("srtod-yolov8-p2.yaml", {"head": "shuffle"}),  # the deployment variant: 1.05x the baseline's latency
     "half": ("srtod-yolov8-p2.yaml", {"head": "half"}),  # one paper up block + pixel shuffle: 1.09-1.15x
+    "rt": ("srtod-rt-yolov8-p2.yaml", {}),  # the real-time model by name (head: half, border: 0)
     "rec01": ("srtod-yolov8-p2.yaml", {"rec_weight": 0.1}),  # follow-up: a lighter reconstruction loss
     "residual": ("srtod-yolov8-p2.yaml", {"enhance": "residual"}),  # follow-up: P2 unchanged where the gate is shut
     "fast_residual": ("srtod-yolov8-p2.yaml", {"head": "shuffle", "enhance": "residual"}),  # both: deployable follow-up
@@ -440,8 +441,10 @@ def main(argv: list[str] | None = None) -> int:
                 else prepare_synth(prepared, args.imgsz, *args.synth_images)
             )
         )
-        results = []
-        seeds = args.seeds or ([0, 1, 2] if not args.no_train else found_seeds(args.out / dataset, args.variants))
+        results, running = [], {}  # running: curves of --curve runs not finished yet (only with --no-train)
+        seeds = args.seeds or (
+            [0, 1, 2] if not args.no_train else found_seeds(args.out / dataset, args.variants, running=True)
+        )
         # Seed-major order: after each seed the comparison of every variant is complete.
         for seed in seeds:
             for variant in args.variants:
@@ -449,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
                 if args.no_train:  # tabulate what exists, whatever schedule it was trained with
                     if result_file.is_file():
                         results.append(json.loads(result_file.read_text()))
+                    elif (curve := running_curve(result_file.parent)) is not None:
+                        running[f"{variant} seed {seed} (running, epoch {curve['epochs'][-1]})"] = curve
                     continue
                 print(f"[{time.strftime('%H:%M:%S')}] {dataset} {variant} seed {seed}", flush=True)
                 results.append(train_and_evaluate(dataset, variant, seed, args, yamls))
@@ -456,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         subsets = sorted({s for r in results for s in r["metrics"]})
         summary.setdefault("paired", {})[dataset] = {s: paired_rows(results, s) for s in subsets}
         curves = {f"{r['variant']} seed {r['seed']}": r["curve"] for r in results if r.get("curve")}
+        curves.update(running)
         if curves:
             summary.setdefault("curves", {})[dataset] = curves
         print_table(dataset, summary[dataset])
@@ -473,10 +479,24 @@ def report_tag(args) -> str:
     return f"{args.out.name.removeprefix('accuracy-')}:" if args.out.name.startswith("accuracy-") else ""
 
 
-def found_seeds(folder: Path, variants: list[str]) -> list[int]:
-    """The seeds of the finished runs of these variants under one dataset's results folder."""
+def found_seeds(folder: Path, variants: list[str], running: bool = False) -> list[int]:
+    """The seeds of the finished runs of these variants under one dataset's results folder (`running`: and of the
+    unfinished runs that validate every epoch, whose curves the report draws)."""
     files = [f for v in variants for f in (folder / v).glob("seed*/result.json")]
+    if running:
+        files += [f.parent for v in variants for f in (folder / v).glob("seed*/train/results.csv")]  # seedN/train
     return sorted({int(f.parent.name.removeprefix("seed")) for f in files if f.parent.name[4:].isdigit()})
+
+
+def running_curve(run_dir: Path) -> dict | None:
+    """The AP-per-epoch curve of an unfinished `--curve` run (no result.json yet), or None if it has none yet."""
+    csv_file = run_dir / "train" / "results.csv"
+    if not csv_file.is_file():
+        return None
+    try:
+        return convergence(csv_file)
+    except ValueError:  # trained without --curve: no per-epoch validation to draw
+        return None
 
 
 def print_table(dataset: str, table: dict) -> None:

@@ -1,8 +1,9 @@
 """CPU deployment: ONNX Runtime and OpenVINO, FP32 and INT8, stock YOLOv8n-P2 against SR-TOD, in one run.
 
 Companion of `benchmarks.latency` (which compares SR-TOD heads on random weights): this one takes the released
-4-class checkpoints (weights/) and the real-time model, exports each with the stock `yolo export` (ONNX FP32,
-ONNX Runtime INT8 QDQ, OpenVINO FP32, OpenVINO INT8 with NNCF; INT8 calibrated on real training frames), then
+4-class checkpoints (weights/: the stock model, SR-TOD with the paper's head, the real-time model), exports each
+with the stock `yolo export` (ONNX FP32, ONNX Runtime INT8 QDQ, OpenVINO FP32, OpenVINO INT8 with NNCF; INT8
+calibrated on real training frames), then
 
 1. times model inference, batch 1, static imgsz: all models x backends run in turn in each round (random order
    per round, seeded), so the noise of a shared machine hits all alike; each row's ratio is the median of its
@@ -42,7 +43,7 @@ BASELINE = "yolov8n-p2"
 MODELS = {  # name -> (checkpoint or model YAML, what it is)
     BASELINE: ("yolov8n-p2-halmstad.pt", "stock YOLOv8n-P2, released 4-class weights"),
     "srtod-yolov8n-p2": ("srtod-yolov8n-p2-halmstad.pt", "SR-TOD, paper head, released 4-class weights"),
-    "srtod-rt-yolov8n-p2": ("srtod-rt-yolov8n-p2.yaml", "SR-TOD real-time (head: half), untrained: latency only"),
+    "srtod-rt-yolov8n-p2": ("srtod-rt-yolov8n-p2-halmstad.pt", "SR-TOD real-time (head: half), released weights"),
 }
 BACKENDS = ("ort-fp32", "ort-int8", "openvino-fp32", "openvino-int8")
 E2E_MODELS = (BASELINE, "srtod-yolov8n-p2", "srtod-rt-yolov8n-p2")

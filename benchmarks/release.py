@@ -1,9 +1,10 @@
 """Copy accuracy-benchmark runs into `weights/` as released checkpoints, with their recorded metrics.
 
-    python -m benchmarks.release --dataset halmstad --seed 0
+    python -m benchmarks.release --dataset halmstad --seed 0 [--variants baseline full rt]
 
-copies the seed's last-epoch weights of the baseline and of full SR-TOD to `weights/yolov8n-p2-<dataset>.pt` and
-`weights/srtod-yolov8n-p2-<dataset>.pt`, and records in `weights/metrics.json` the validation metrics the
+copies the seed's last-epoch weights of the baseline, of full SR-TOD and of the real-time model (`rt`:
+`srtod-rt-yolov8n-p2.yaml`) to `weights/yolov8n-p2-<dataset>.pt`, `weights/srtod-yolov8n-p2-<dataset>.pt` and
+`weights/srtod-rt-yolov8n-p2-<dataset>.pt`, and records in `weights/metrics.json` the validation metrics the
 benchmark measured for them, which `tests/test_weights.py` reproduces with the stock `yolo` command.
 """
 
@@ -16,7 +17,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS = REPO / "benchmarks" / "results" / "accuracy"
-RELEASES = {"baseline": "yolov8n-p2-{dataset}.pt", "full": "srtod-yolov8n-p2-{dataset}.pt"}
+RELEASES = {
+    "baseline": "yolov8n-p2-{dataset}.pt",
+    "full": "srtod-yolov8n-p2-{dataset}.pt",
+    "rt": "srtod-rt-yolov8n-p2-{dataset}.pt",
+}
 
 
 def _scrub(obj, prefix: str):
@@ -47,12 +52,19 @@ def _copy_without_local_paths(source: Path, target: Path) -> None:
     torch.save(ckpt, target)
 
 
-def release(dataset: str, seed: int, out: Path = REPO / "weights") -> dict:
-    """Copy the runs' weights into `out` and merge their records into `out/metrics.json`; return the records."""
+def release(dataset: str, seed: int, out: Path = REPO / "weights", variants=("baseline", "full")) -> dict:
+    """Copy the runs' weights into `out` and merge their records into `out/metrics.json`; return the records.
+
+    Raises ValueError for a variant that is not released and FileNotFoundError for a run that is not here.
+    """
+    unknown = sorted(set(variants) - set(RELEASES))
+    if unknown:
+        raise ValueError(f"variants {unknown} are not released; choose from {sorted(RELEASES)}")
     out.mkdir(parents=True, exist_ok=True)
     metrics_file = out / "metrics.json"
     records = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
-    for variant, pattern in RELEASES.items():
+    for variant in variants:
+        pattern = RELEASES[variant]
         run = RUNS / dataset / variant / f"seed{seed}"
         result = json.loads((run / "result.json").read_text())
         weights = run / "train" / "weights" / "last.pt"
@@ -79,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--dataset", default="halmstad")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--variants", nargs="+", default=["baseline", "full"], choices=sorted(RELEASES))
     args = p.parse_args(argv)
-    for name, record in release(args.dataset, args.seed).items():
+    for name, record in release(args.dataset, args.seed, variants=args.variants).items():
         print(f"{name}: {record['bytes'] / 1e6:.1f} MB, AP {record['metrics']['all']['AP']:.4f}")
     return 0
 

@@ -198,3 +198,34 @@ def test_native_halmstad_keeps_thermal_frames_whole_and_tiles_visible_frames_at_
         d = yaml.safe_load(yamls[subset].read_text())
         assert d["train"] == str(tiles / "images")
     assert "vv.png" in (tmp_path / "prepared" / "val_visible.txt").read_text()
+
+
+def test_report_draws_the_curves_of_runs_still_training_without_counting_them(tmp_path):
+    from benchmarks.accuracy import main
+
+    metrics = {m: 0.3 for m in ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")}
+    done = tmp_path / "synth" / "baseline" / "seed0"
+    done.mkdir(parents=True)
+    curve = {"epochs": [1, 2], "values": [0.1, 0.3], "last_fifth_gain": 0.2, "last_fifth_epochs": 1}
+    (done / "result.json").write_text(
+        json.dumps({"variant": "baseline", "seed": 0, "metrics": {"all": metrics}, "curve": curve})
+    )
+    running = tmp_path / "synth" / "fuse" / "seed1" / "train"  # seed 1 exists only as a run in progress
+    running.mkdir(parents=True)
+    (running / "results.csv").write_text(
+        "                  epoch,  metrics/AP(B)\n1,0.05\n2,0.15\n3,0.25\n"  # ultralytics pads its column names
+    )
+    untracked = tmp_path / "synth" / "nwd" / "seed0" / "train"  # trained without --curve: nothing to draw
+    untracked.mkdir(parents=True)
+    (untracked / "results.csv").write_text("epoch,train/box_loss\n1,2.0\n")
+    doc = tmp_path / "results.md"
+    doc.write_text("<!-- accuracy:synth:start -->\n<!-- accuracy:synth:end -->\n")
+    argv = ["--data", "synth", "--variants", "baseline", "fuse", "nwd", "--no-train", "--report", "--out"]
+    assert main([*argv, str(tmp_path), "--doc", str(doc), "--tag", ""]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert list(summary["synth"]["all"]) == ["baseline"]  # a running run is never tabulated
+    curves = summary["curves"]["synth"]
+    assert set(curves) == {"baseline seed 0", "fuse seed 1 (running, epoch 3)"}
+    assert curves["fuse seed 1 (running, epoch 3)"]["values"] == [0.05, 0.15, 0.25]
+    text = doc.read_text()
+    assert "fuse seed 1 (running, epoch 3)" in text and (tmp_path / "img" / "convergence_synth.png").is_file()
