@@ -146,14 +146,43 @@ def time_rows(files: dict, imgsz: int, runs: int, threads: int, seed: int) -> di
     return times
 
 
-def val_ap(path: str, data: Path, imgsz: int, work: Path) -> float:
-    """AI-TOD AP x100 of a model on the real val frames with the stock `yolo val`."""
+def val_ap(path: str, data: Path, imgsz: int, folder: Path) -> float:
+    """AI-TOD AP x100 of a model on the real val frames with the stock `yolo val`; its COCO files go to `folder`."""
     from ultralytics import YOLO
 
     metrics = YOLO(path).val(
-        data=str(data), imgsz=imgsz, batch=1, conf=0.001, plots=False, workers=0, verbose=False, project=str(work)
+        data=str(data),
+        imgsz=imgsz,
+        batch=1,
+        conf=0.001,
+        plots=False,
+        workers=0,
+        verbose=False,
+        save_json=True,  # aitod_gt.json / aitod_predictions.json: the INT8-FP32 paired interval reads them
+        project=str(folder.parent),
+        name=folder.name,
+        exist_ok=True,
     )
     return round(100 * float(metrics.aitod["AP"]), 2)
+
+
+INT8_PAIRS = {"ort-int8": "ort-fp32", "openvino-int8": "openvino-fp32"}  # INT8 row -> its FP32 self
+
+
+def int8_delta(folders: dict[str, Path], backend: str, resamples: int = 200) -> dict | None:
+    """AP x100 of an INT8 row minus its FP32 self on the same images, with a 95 % image-bootstrap interval.
+
+    Returns None unless both rows' `yolo val` COCO files are in `folders` (backend -> folder).
+    """
+    from benchmarks.paired import image_paired_difference
+
+    names = ("aitod_gt.json", "aitod_predictions.json")
+    files = [folders[b] / f for b in (backend, INT8_PAIRS[backend]) for f in names]
+    if not all(f.is_file() for f in files):
+        return None
+    gt, detections, _, reference = (json.loads(f.read_text()) for f in files)
+    d = image_paired_difference(gt, detections, reference, "AP", resamples)
+    return {"difference": round(100 * d["difference"], 2), "interval": [round(100 * x, 2) for x in d["interval"]]}
 
 
 def short_clip(path: Path, frames: int) -> Path:
@@ -250,10 +279,16 @@ def main(argv: list[str] | None = None) -> dict:
             for backend in ("pt", *BACKENDS):
                 if args.ap is not None and f"{model}/{backend}" not in args.ap:
                     continue
-                ap = val_ap(files[backend], data, args.imgsz, work / "val")
+                ap = val_ap(files[backend], data, args.imgsz, work / "val" / f"{model}-{backend}")
                 table.setdefault(f"{model}/{backend}", {"model": model, "backend": backend, "what": MODELS[model][1]})
                 table[f"{model}/{backend}"]["AP"] = ap
                 save()
+            folders = {b: work / "val" / f"{model}-{b}" for b in BACKENDS}
+            for backend in INT8_PAIRS:
+                delta = int8_delta(folders, backend)
+                if delta is not None:
+                    table[f"{model}/{backend}"]["AP_vs_fp32"] = delta
+                    save()
         if args.e2e_frames:
             clip = short_clip(work / "clip.mp4", args.e2e_frames)
             for model in E2E_MODELS:

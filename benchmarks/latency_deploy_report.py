@@ -37,14 +37,24 @@ def format_tables(result: dict) -> str:
         result["command"],
         "```",
         "",
-        "| model | backend | ms | x stock FP32 ORT | AP |",
-        "|---|---|---:|---:|---:|",
+        "| model | backend | ms | x stock FP32 ORT | AP | INT8 - FP32 AP [95 % interval] |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for row in result["rows"].values():
+        delta = row.get("AP_vs_fp32")
+        low, high = delta["interval"] if delta else (0, 0)
+        change = f"{delta['difference']:+.1f} [{low:+.1f}, {high:+.1f}]" if delta else ""
         lines.append(
             f"| {row['model']} | {BACKEND_NAMES[row['backend']]} | {_num(row.get('median_ms'), '.0f')} | "
-            f"{_num(row.get('ratio'), '.2f')} | {_num(row.get('AP'), '.1f')} |"
+            f"{_num(row.get('ratio'), '.2f')} | {_num(row.get('AP'), '.1f')} | {change} |"
         )
+    if any(row.get("AP_vs_fp32") for row in result["rows"].values()):
+        lines += [
+            "",
+            "INT8 - FP32 AP: the INT8 model's AP minus its FP32 self's on the same backend, same weights and frames; "
+            "the interval resamples the 231 frames (200 bootstrap resamples, the same for both), the only chance "
+            "in this comparison.",
+        ]
     fps = result["end_to_end"]["fps"]
     if fps:
         modes = list(next(iter(fps.values())))

@@ -14,7 +14,14 @@ RESULT = {
     "load_average_before": [6.0, 5.0, 4.0],
     "rows": {
         "yolov8n-p2/ort-fp32": {"model": "yolov8n-p2", "backend": "ort-fp32", "median_ms": 88.0, "ratio": 1.0},
-        "srtod/openvino-int8": {"model": "srtod", "backend": "openvino-int8", "median_ms": 47.2, "ratio": 0.534},
+        "srtod/openvino-int8": {
+            "model": "srtod",
+            "backend": "openvino-int8",
+            "median_ms": 47.2,
+            "ratio": 0.534,
+            "AP": 6.47,
+            "AP_vs_fp32": {"difference": -0.63, "interval": [-1.42, 0.18]},
+        },
         "srtod/pt": {"model": "srtod", "backend": "pt", "AP": 7.31},
     },
     "end_to_end": {
@@ -27,8 +34,8 @@ RESULT = {
 
 def test_tables_carry_every_row_ratio_ap_and_fps():
     text = format_tables(RESULT)
-    assert "| srtod | OpenVINO INT8 (NNCF) | 47 | 0.53 | - |" in text
-    assert "| srtod | PyTorch FP32 | - | - | 7.3 |" in text  # AP only: a row that was not timed
+    assert "| srtod | OpenVINO INT8 (NNCF) | 47 | 0.53 | 6.5 | -0.6 [-1.4, +0.2] |" in text
+    assert "| srtod | PyTorch FP32 | - | - | 7.3 |  |" in text  # AP only: a row that was not timed
     assert "| srtod | OpenVINO INT8 (NNCF) | 9.5 | - |" in text  # a failed end-to-end run shows as '-'
     assert "load average 6.0, 5.0, 4.0" in text and RESULT["command"] in text
 
@@ -47,3 +54,28 @@ def test_readme_without_markers_is_refused(tmp_path):
     readme.write_text("no markers\n")
     with pytest.raises(ValueError, match="deploy-table"):
         write_readme_table(RESULT, readme)
+
+
+def test_int8_delta_pairs_each_int8_row_with_its_fp32_self_and_waits_for_both(tmp_path):
+    import json
+
+    from benchmarks.latency_deploy import int8_delta
+
+    gt = {"images": [], "annotations": [], "categories": [{"id": 1, "name": "drone"}]}
+    fp32, int8 = [], []
+    for i in range(1, 11):
+        gt["images"].append({"id": i, "file_name": f"f{i:02d}.png", "width": 64, "height": 64})
+        gt["annotations"].append(
+            {"id": i, "image_id": i, "category_id": 1, "bbox": [10, 10, 6, 6], "area": 36, "iscrowd": 0}
+        )
+        fp32.append({"image_id": i, "category_id": 1, "bbox": [10, 10, 6, 6], "score": 0.9})
+        int8.append({"image_id": i, "category_id": 1, "bbox": [10 + 3 * (i % 2), 10, 6, 6], "score": 0.9})
+    folders = {b: tmp_path / b for b in ("openvino-fp32", "openvino-int8", "ort-fp32", "ort-int8")}
+    for backend, detections in (("openvino-fp32", fp32), ("openvino-int8", int8), ("ort-int8", int8)):
+        folders[backend].mkdir()
+        (folders[backend] / "aitod_gt.json").write_text(json.dumps(gt))
+        (folders[backend] / "aitod_predictions.json").write_text(json.dumps(detections))
+    delta = int8_delta(folders, "openvino-int8", resamples=50)
+    assert delta["difference"] < -10  # half the INT8 boxes 3 px off a 6-px drone: AP x100 falls
+    assert delta["interval"][0] <= delta["difference"] <= delta["interval"][1]
+    assert int8_delta(folders, "ort-int8") is None  # its FP32 self was not evaluated

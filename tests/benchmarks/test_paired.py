@@ -87,3 +87,16 @@ def test_two_level_bootstrap_interval_covers_the_difference_and_widens_with_imag
 def test_detectable_effect_shrinks_with_more_seeds():
     assert detectable_effect(1.0, 10) < detectable_effect(1.0, 5) < detectable_effect(1.0, 3)
     assert np.isnan(detectable_effect(1.0, 1))
+
+
+def test_image_paired_difference_of_identical_detections_is_exactly_zero_and_of_worse_ones_below_zero():
+    from benchmarks.paired import image_paired_difference
+
+    gt, good = _gt_and_detections(n_images=12, shift=0.0)
+    same = image_paired_difference(gt, good, good, resamples=50)
+    assert same["difference"] == 0.0 and same["interval"] == [0.0, 0.0]
+    _, worse = _gt_and_detections(n_images=12, shift=4.0)  # two thirds of the boxes 4 px off: lower AP
+    d = image_paired_difference(gt, worse, good, resamples=50)
+    whole = evaluate_coco(gt, worse)["AP"] - evaluate_coco(gt, good)["AP"]
+    assert d["difference"] == pytest.approx(whole) and whole < 0
+    assert d["interval"][0] <= whole <= d["interval"][1] and d["interval"][1] < 0
