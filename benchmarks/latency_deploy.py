@@ -23,6 +23,7 @@ with AMX the plugin's own default would be bfloat16, see docs/openvino.md).
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
 import os
 import random
@@ -60,7 +61,10 @@ def model_source(name: str, work: Path) -> Path:
     spec, folder = MODELS[name][0], work / name
     folder.mkdir(parents=True, exist_ok=True)
     if spec.endswith(".pt"):
-        return Path(shutil.copy(resolve_weights(spec), folder / spec))
+        target, released = folder / spec, resolve_weights(spec)
+        if not (target.is_file() and filecmp.cmp(target, released, shallow=False)):  # kept as is: AP records reused
+            shutil.copy(released, target)
+        return target
     import yaml
 
     cfg = yaml.safe_load(Path(resolve_config(spec.replace("yolov8n", "yolov8"))).read_text())  # scale-free file
@@ -147,9 +151,20 @@ def time_rows(files: dict, imgsz: int, runs: int, threads: int, seed: int) -> di
 
 
 def val_ap(path: str, data: Path, imgsz: int, folder: Path) -> float:
-    """AI-TOD AP x100 of a model on the real val frames with the stock `yolo val`; its COCO files go to `folder`."""
+    """AI-TOD AP x100 of a model on the real val frames with the stock `yolo val`; its COCO files go to `folder`.
+
+    A `--work` folder keeps them with the AP (`ap.json`): an earlier measurement of the same file at the same imgsz,
+    not older than the file, is reused.
+    """
     from ultralytics import YOLO
 
+    record = folder / "ap.json"
+    if record.is_file() and Path(path).exists():
+        earlier = json.loads(record.read_text())
+        if (earlier["model"], earlier["imgsz"]) == (str(path), imgsz) and record.stat().st_mtime >= Path(
+            path
+        ).stat().st_mtime:
+            return earlier["AP"]
     metrics = YOLO(path).val(
         data=str(data),
         imgsz=imgsz,
@@ -163,7 +178,9 @@ def val_ap(path: str, data: Path, imgsz: int, folder: Path) -> float:
         name=folder.name,
         exist_ok=True,
     )
-    return round(100 * float(metrics.aitod["AP"]), 2)
+    ap = round(100 * float(metrics.aitod["AP"]), 2)
+    record.write_text(json.dumps({"model": str(path), "imgsz": imgsz, "AP": ap}))
+    return ap
 
 
 INT8_PAIRS = {"ort-int8": "ort-fp32", "openvino-int8": "openvino-fp32"}  # INT8 row -> its FP32 self

@@ -12,7 +12,8 @@ RECORDS = json.loads((REPO / "weights" / "metrics.json").read_text())
 
 
 def test_every_released_checkpoint_is_recorded_and_small():
-    assert set(RECORDS) == set(released_weights()) == {"yolov8n-p2-halmstad.pt", "srtod-yolov8n-p2-halmstad.pt"}
+    released = {"yolov8n-p2-halmstad.pt", "srtod-yolov8n-p2-halmstad.pt", "srtod-rt-yolov8n-p2-halmstad.pt"}
+    assert set(RECORDS) == set(released_weights()) == released
     for name, path in released_weights().items():
         assert path.stat().st_size < 10e6, name
 
@@ -37,3 +38,12 @@ def test_released_weights_reproduce_their_recorded_val_metrics(name, sandbox, en
     measured, recorded = evaluate_coco(gt, detections), record["metrics"]["all"]
     for key in ("AP", "AP50", "AP25", "AP_t", "AP_s", "AP_m"):
         assert measured[key] == pytest.approx(recorded[key], abs=0.001), key  # within 0.1 AP (x100)
+
+
+def test_the_released_real_time_checkpoint_is_the_real_time_model():
+    from ultralytics import YOLO
+
+    model = YOLO(str(released_weights()["srtod-rt-yolov8n-p2-halmstad.pt"])).model
+    paper = YOLO(str(released_weights()["srtod-yolov8n-p2-halmstad.pt"])).model
+    assert model.yaml["srtod"]["head"] == "half" and paper.yaml["srtod"]["head"] == "convt"
+    assert sum(p.numel() for p in model.parameters()) < sum(p.numel() for p in paper.parameters())
