@@ -22,12 +22,14 @@ CLIP = REPO / "srtod_yolo" / "assets" / "clips" / "IR_DRONE_025.mp4"  # a real C
 YOLO_SCRIPT = "#!{python}\nimport sys\nfrom ultralytics.cfg import entrypoint\nsys.exit(entrypoint())\n"
 CHECK = """
 import json, srtod_yolo, ultralytics
-from srtod_yolo.weights import resolve_weights
+from srtod_yolo.weights import released_weights, resolve_weights
 from srtod_yolo.yolo.hooks import _state, config_dirs
 weights = resolve_weights("srtod-yolov8n-p2-halmstad.pt")
+released = sorted(released_weights())
 configs = [str(d) for d in config_dirs()]
 hooks = _state["installed"]
-print(json.dumps({"package": srtod_yolo.__file__, "hooks": hooks, "weights": weights, "configs": configs}))
+print(json.dumps({"package": srtod_yolo.__file__, "hooks": hooks, "weights": weights, "configs": configs,
+                  "released": released}))
 """
 
 
@@ -83,6 +85,7 @@ def test_the_wheel_installs_into_a_fresh_venv_and_predicts_from_another_director
     assert found["package"].startswith(inside), found  # the wheel's code, not the checkout's
     assert found["hooks"]  # armed by the wheel's .pth file when ultralytics was imported
     assert found["weights"] == str(site / "srtod_yolo" / "weights" / "srtod-yolov8n-p2-halmstad.pt")
+    assert found["released"] == sorted(p.name for p in (REPO / "weights").glob("*.pt"))  # every checkpoint ships
     assert all(d.startswith(inside) and any(Path(d).glob("*.yaml")) for d in found["configs"]), found
     out = in_fresh(str(yolo), "predict", "model=srtod-yolov8n-p2-halmstad.pt", "source=frame.png", "save=False")
     assert f"image 1/1 {elsewhere / 'frame.png'}: 256x320 1 drone" in out, out
