@@ -52,8 +52,8 @@ def format_tables(result: dict) -> str:
         lines += [
             "",
             "INT8 - FP32 AP: the INT8 model's AP minus its FP32 self's on the same backend, same weights and frames; "
-            "the interval resamples the 231 frames (200 bootstrap resamples, the same for both), the only chance "
-            "in this comparison.",
+            f"the interval resamples the 231 frames ({result.get('resamples', 200)} bootstrap resamples, the same for "
+            "both), the only chance in this comparison.",
         ]
     fps = result["end_to_end"]["fps"]
     if fps:
