@@ -465,10 +465,37 @@ def main(argv: list[str] | None = None) -> int:
         if curves:
             summary.setdefault("curves", {})[dataset] = curves
         print_table(dataset, summary[dataset])
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
+    summary_file = args.out / "summary.json"
+    if summary_file.is_file():  # a run of some variants keeps what an earlier command tabulated for the others
+        summary = merge_summaries(json.loads(summary_file.read_text()), summary)
+    summary_file.write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
     if args.report:
         write_report(summary, args.doc, args.doc.parent / "img", report_tag(args))
     return 0
+
+
+def merge_summaries(earlier: dict, new: dict) -> dict:
+    """`new`, plus every dataset, subset, variant (table and paired rows) and curve of `earlier` that `new` lacks.
+
+    The commands that made the kept entries are listed under "earlier_commands".
+    """
+    meta = ("machine", "command", "earlier_commands")
+    merged = {k: v for k, v in earlier.items() if k not in meta}
+    for key, now in new.items():
+        old = merged.get(key)
+        if key in meta or not isinstance(old, dict):
+            merged[key] = now
+            continue
+        merged[key] = {**old}
+        for name, part in now.items():  # a dataset's subsets; the datasets of "paired" and "curves"
+            before = old.get(name, {})
+            if key == "paired":  # dataset -> subset -> variant
+                merged[key][name] = {s: {**before.get(s, {}), **part.get(s, {})} for s in {*before, *part}}
+            else:  # subset -> variant, or curve label -> curve
+                merged[key][name] = {**before, **part}
+    if any(merged.get(k) != new.get(k) for k in merged if k not in meta):
+        merged["earlier_commands"] = list(dict.fromkeys([*earlier.get("earlier_commands", []), earlier["command"]]))
+    return merged
 
 
 def report_tag(args) -> str:

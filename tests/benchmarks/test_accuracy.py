@@ -118,8 +118,9 @@ def test_tabulating_without_training_takes_every_seed_found_unless_told(tmp_path
     assert table["baseline"]["seeds"] == [0, 4] and table["residual"]["seeds"] == [3]
     assert table["baseline"]["AP"]["mean"] == pytest.approx(0.3)
     assert main(["--data", "synth", "--no-train", "--seeds", "0", "1", "2", "--out", str(tmp_path)]) == 0
-    table = json.loads((tmp_path / "summary.json").read_text())["synth"]["all"]
-    assert table["baseline"]["seeds"] == [0] and "residual" not in table
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["synth"]["all"]["baseline"]["seeds"] == [0]  # residual has no seed 0-2: kept from before
+    assert summary["synth"]["all"]["residual"]["seeds"] == [3] and len(summary["earlier_commands"]) == 1
 
 
 def test_stopping_the_benchmark_stops_its_training_child(tmp_path):
@@ -229,3 +230,24 @@ def test_report_draws_the_curves_of_runs_still_training_without_counting_them(tm
     assert curves["fuse seed 1 (running, epoch 3)"]["values"] == [0.05, 0.15, 0.25]
     text = doc.read_text()
     assert "fuse seed 1 (running, epoch 3)" in text and (tmp_path / "img" / "convergence_synth.png").is_file()
+
+
+def test_a_run_of_one_variant_keeps_the_summary_of_the_others(tmp_path):
+    from benchmarks.accuracy import main
+
+    metrics = {m: 0.2 for m in ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")}
+    for variant, seed in (("baseline", 0), ("residual", 0)):
+        folder = tmp_path / "synth" / variant / f"seed{seed}"
+        folder.mkdir(parents=True)
+        (folder / "result.json").write_text(json.dumps({"variant": variant, "seed": seed, "metrics": {"all": metrics}}))
+    assert main(["--data", "synth", "--variants", "baseline", "residual", "--no-train", "--out", str(tmp_path)]) == 0
+    first = json.loads((tmp_path / "summary.json").read_text())
+    assert main(["--data", "synth", "--variants", "baseline", "--no-train", "--out", str(tmp_path)]) == 0
+    second = json.loads((tmp_path / "summary.json").read_text())
+    assert set(second["synth"]["all"]) == {"baseline", "residual"}  # residual kept from the first command
+    assert second["synth"]["all"]["residual"] == first["synth"]["all"]["residual"]
+    assert second["paired"]["synth"]["all"].keys() == first["paired"]["synth"]["all"].keys()
+    assert second["earlier_commands"] == [first["command"]] and second["command"] != first["command"]
+    assert main(["--data", "synth", "--variants", "baseline", "residual", "--no-train", "--out", str(tmp_path)]) == 0
+    third = json.loads((tmp_path / "summary.json").read_text())
+    assert "earlier_commands" not in third  # everything retabulated: nothing kept from before
