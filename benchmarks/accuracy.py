@@ -491,6 +491,9 @@ def merge_summaries(earlier: dict, new: dict) -> dict:
             before = old.get(name, {})
             if key == "paired":  # dataset -> subset -> variant
                 merged[key][name] = {s: {**before.get(s, {}), **part.get(s, {})} for s in {*before, *part}}
+            elif key == "curves":  # a running run's curve was a snapshot: this command's curves replace it
+                kept = {label: c for label, c in before.items() if "(running" not in label}
+                merged[key][name] = {**kept, **part}
             else:  # subset -> variant, or curve label -> curve
                 merged[key][name] = {**before, **part}
     if any(merged.get(k) != new.get(k) for k in merged if k not in meta):

@@ -203,7 +203,7 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
     text = document.read_text() if document.is_file() else "# Results\n"
     prefix = tag.replace(":", "_")
     for dataset, table in summary.items():
-        if dataset in {"machine", "command", "paired", "curves"}:
+        if dataset in {"machine", "command", "earlier_commands", "paired", "curves"}:
             continue
         parts = [f"Tables made by: `{summary['command']}`", f"Machine: {summary['machine']}", ""]
         for subset, rows in table.items():

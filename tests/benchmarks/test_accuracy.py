@@ -230,6 +230,12 @@ def test_report_draws_the_curves_of_runs_still_training_without_counting_them(tm
     assert curves["fuse seed 1 (running, epoch 3)"]["values"] == [0.05, 0.15, 0.25]
     text = doc.read_text()
     assert "fuse seed 1 (running, epoch 3)" in text and (tmp_path / "img" / "convergence_synth.png").is_file()
+    with open(running / "results.csv", "a") as f:  # one more epoch: the report draws the new curve, not both
+        f.write("4,0.3\n")
+    assert main([*argv, str(tmp_path), "--doc", str(doc), "--tag", ""]) == 0
+    curves = json.loads((tmp_path / "summary.json").read_text())["curves"]["synth"]
+    assert set(curves) == {"baseline seed 0", "fuse seed 1 (running, epoch 4)"}
+    assert "fuse seed 1 (running, epoch 4)" in doc.read_text() and "epoch 3)" not in doc.read_text()
 
 
 def test_a_run_of_one_variant_keeps_the_summary_of_the_others(tmp_path):
@@ -242,8 +248,11 @@ def test_a_run_of_one_variant_keeps_the_summary_of_the_others(tmp_path):
         (folder / "result.json").write_text(json.dumps({"variant": variant, "seed": seed, "metrics": {"all": metrics}}))
     assert main(["--data", "synth", "--variants", "baseline", "residual", "--no-train", "--out", str(tmp_path)]) == 0
     first = json.loads((tmp_path / "summary.json").read_text())
-    assert main(["--data", "synth", "--variants", "baseline", "--no-train", "--out", str(tmp_path)]) == 0
+    doc = tmp_path / "results.md"
+    argv = ["--data", "synth", "--variants", "baseline", "--no-train", "--report", "--doc", str(doc), "--tag", ""]
+    assert main([*argv, "--out", str(tmp_path)]) == 0  # the report is written from the merged summary
     second = json.loads((tmp_path / "summary.json").read_text())
+    assert "residual" in doc.read_text()
     assert set(second["synth"]["all"]) == {"baseline", "residual"}  # residual kept from the first command
     assert second["synth"]["all"]["residual"] == first["synth"]["all"]["residual"]
     assert second["paired"]["synth"]["all"].keys() == first["paired"]["synth"]["all"].keys()
