@@ -159,11 +159,9 @@ def val_ap(path: str, data: Path, imgsz: int, folder: Path) -> float:
     from ultralytics import YOLO
 
     record = folder / "ap.json"
-    if record.is_file() and Path(path).exists():
+    if record.is_file() and Path(path).exists() and record.stat().st_mtime >= Path(path).stat().st_mtime:
         earlier = json.loads(record.read_text())
-        if (earlier["model"], earlier["imgsz"]) == (str(path), imgsz) and record.stat().st_mtime >= Path(
-            path
-        ).stat().st_mtime:
+        if (earlier["model"], earlier["imgsz"]) == (str(path), imgsz):
             return earlier["AP"]
     metrics = YOLO(path).val(
         data=str(data),
@@ -191,10 +189,10 @@ def int8_delta(folders: dict[str, Path], backend: str, resamples: int = 200) -> 
 
     Returns None unless both rows' `yolo val` COCO files are in `folders` (backend -> folder).
     """
+    from benchmarks.accuracy import AITOD_JSON
     from benchmarks.paired import image_paired_difference
 
-    names = ("aitod_gt.json", "aitod_predictions.json")
-    files = [folders[b] / f for b in (backend, INT8_PAIRS[backend]) for f in names]
+    files = [folders[b] / f for b in (backend, INT8_PAIRS[backend]) for f in AITOD_JSON]
     if not all(f.is_file() for f in files):
         return None
     gt, detections, _, reference = (json.loads(f.read_text()) for f in files)

@@ -68,27 +68,18 @@ def tiny_synth(sandbox) -> Path:
     return root
 
 
+def train_tiny(sandbox: Path, env: dict, tiny_synth: Path, model: str, name: str, *extra: str):
+    """One stock `yolo train` of `model` on the tiny set (1 epoch, imgsz 160, batch 8) into sandbox/runs/<name>.
+
+    Returns the run folder and the completed process (its output); `extra` adds arguments (`seed=0`, `pretrained=...`).
+    """
+    command = ["yolo", "train", f"model={model}", f"data={tiny_synth / 'data.yaml'}", "epochs=1", "imgsz=160"]
+    command += ["batch=8", "workers=0", "plots=False", *extra, f"project={sandbox / 'runs'}", f"name={name}"]
+    out = run([*command, "exist_ok=True"], cwd=sandbox, env=env)
+    return sandbox / "runs" / name, out
+
+
 @pytest.fixture(scope="session")
 def trained(sandbox, env, tiny_synth) -> Path:
     """One `yolo train` of srtod-yolov8n-p2 on the tiny set (1 epoch, imgsz 160); returns the run folder."""
-    run(
-        [
-            "yolo",
-            "train",
-            "model=srtod-yolov8n-p2.yaml",
-            f"data={tiny_synth / 'data.yaml'}",
-            "epochs=1",
-            "imgsz=160",
-            "batch=8",
-            "workers=0",
-            "plots=False",
-            f"project={sandbox / 'runs'}",
-            "name=train",
-            "exist_ok=True",
-            "seed=0",
-            "deterministic=True",
-        ],
-        cwd=sandbox,
-        env=env,
-    )
-    return sandbox / "runs" / "train"
+    return train_tiny(sandbox, env, tiny_synth, "srtod-yolov8n-p2.yaml", "train", "seed=0", "deterministic=True")[0]

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import run
+from conftest import train_tiny
 from ultralytics import YOLO
 from ultralytics.nn.tasks import yaml_model_load
 
@@ -44,24 +44,7 @@ def test_rt_model_eval_forward_matches_its_own_full_computation(tmp_path, monkey
 
 @pytest.mark.slow
 def test_yolo_train_takes_the_rt_model_by_name(sandbox, env, tiny_synth):
-    run(
-        [
-            "yolo",
-            "train",
-            "model=srtod-rt-yolov8n-p2.yaml",
-            f"data={tiny_synth / 'data.yaml'}",
-            "epochs=1",
-            "imgsz=160",
-            "batch=8",
-            "workers=0",
-            "plots=False",
-            f"project={sandbox / 'runs'}",
-            "name=train-rt",
-            "exist_ok=True",
-        ],
-        cwd=sandbox,
-        env=env,
-    )
-    best = sandbox / "runs" / "train-rt" / "weights" / "best.pt"
+    folder, _ = train_tiny(sandbox, env, tiny_synth, "srtod-rt-yolov8n-p2.yaml", "train-rt")
+    best = folder / "weights" / "best.pt"
     layer = srtod_layer(YOLO(best).model)
     assert layer.head_kind == "half" and layer.settings["head"] == "half"
