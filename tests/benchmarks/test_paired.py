@@ -100,3 +100,61 @@ def test_image_paired_difference_of_identical_detections_is_exactly_zero_and_of_
     whole = evaluate_coco(gt, worse)["AP"] - evaluate_coco(gt, good)["AP"]
     assert d["difference"] == pytest.approx(whole) and whole < 0
     assert d["interval"][0] <= whole <= d["interval"][1] and d["interval"][1] < 0
+
+
+def _random_split(seed: int, n_images: int = 25):
+    """Boxes of every AI-TOD size bin, two classes, jittered and spurious detections, score ties, empty images."""
+    rng = np.random.default_rng(seed)
+    gt = {"images": [], "annotations": [], "categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]}
+    detections = []
+    for i in range(1, n_images + 1):
+        gt["images"].append({"id": i, "file_name": f"{i:03d}.png", "width": 200, "height": 200})
+        x0, y0 = rng.uniform(0, 150, size=2)
+        for n in range(rng.integers(0, 6)):  # some images hold no object
+            # bin edges exactly (8x8, 16x16: COCO's bins are inclusive at both ends) and nested boxes of two bins
+            # at one place, so that one detection overlaps an in-bin and an out-of-bin box
+            w, h = rng.uniform(2, 45, size=2) if n % 2 else [float(rng.choice([7.0, 8.0, 9.0, 16.0, 17.0]))] * 2
+            x, y = (x0, y0) if n < 3 else rng.uniform(0, 150, size=2)
+            k = int(rng.integers(1, 3))
+            box = [float(x), float(y), float(w), float(h)]
+            gt["annotations"].append(
+                {"id": len(gt["annotations"]) + 1, "image_id": i, "category_id": k, "bbox": box, "area": w * h}
+            )
+            for _ in range(rng.integers(0, 3)):  # zero to two detections near it, some off by more than the box
+                j = rng.normal(0, 0.25, size=4) * [w, h, w, h]
+                score = float(np.round(rng.uniform(0.05, 1.0), 1))  # rounded: ties across images
+                detections.append({"image_id": i, "category_id": k, "bbox": list(np.add(box, j)), "score": score})
+        for _ in range(rng.integers(0, 4)):  # false positives of any size
+            w, h = rng.uniform(1, 40, size=2)
+            box = [float(v) for v in (*rng.uniform(0, 150, size=2), w, h)]
+            detections.append({"image_id": i, "category_id": int(rng.integers(1, 3)), "bbox": box, "score": 0.3})
+    return gt, detections
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cached_per_image_matching_equals_faster_coco_eval_on_resamples(seed):
+    from benchmarks.paired import _replicate_metrics_coco
+
+    gt, detections = _random_split(seed)
+    images = sorted(gt["images"], key=lambda im: im["file_name"])
+    draws = np.vstack([np.arange(len(images))[None], image_resamples(len(images), 4, seed=seed)])
+    keys = ("AP", "AP25", "AP50", "AP75", "AP_vt", "AP_t", "AP_s", "AP_m")
+    fast = replicate_metrics(gt, detections, draws, keys)
+    slow = _replicate_metrics_coco(gt, detections, draws, keys, images)
+    for k in keys:
+        np.testing.assert_allclose(fast[k], slow[k], atol=2e-6, err_msg=k)
+    assert 0 < fast["AP"][0] < 1  # a discriminating split, not all-or-nothing
+
+
+def test_cached_matching_falls_back_to_faster_coco_eval_for_crowd_boxes():
+    gt, detections = _gt_and_detections(shift=2.0)
+    gt["annotations"][0]["iscrowd"] = 1
+    whole = evaluate_coco(gt, detections)
+    assert replicate_metrics(gt, detections, np.arange(6)[None, :])["AP"][0] == pytest.approx(whole["AP"], abs=1e-6)
+
+
+def test_cached_matching_names_a_detection_on_an_unknown_image():
+    gt, detections = _gt_and_detections()
+    detections.append({"image_id": 99, "category_id": 1, "bbox": [1, 1, 2, 2], "score": 0.5})
+    with pytest.raises(ValueError, match="image id 99"):
+        replicate_metrics(gt, detections, np.arange(6)[None, :])
