@@ -111,6 +111,7 @@ def _info(tokens: list[str]) -> None:
     from importlib import metadata
 
     from . import __version__
+    from .weights import released_weights
     from .yolo.hooks import SUPPORTED_ULTRALYTICS, config_dirs, hooks_enabled
 
     parse_args(tokens, {})
@@ -120,6 +121,8 @@ def _info(tokens: list[str]) -> None:
     )
     for folder in config_dirs():
         print(f"{folder.name}: {', '.join(sorted(p.name for p in folder.glob('*.yaml')))}")
+    released = released_weights()
+    print(f"weights (by bare name, offline): {', '.join(released) or 'none in this install'}")
 
 
 COMMANDS: dict[str, Callable[[list[str]], None]] = {

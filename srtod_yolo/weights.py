@@ -7,9 +7,10 @@ directory. A file of that name in the working directory, or in ultralytics' weig
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
-__all__ = ("released_weights", "resolve_weights", "weights_dir")
+__all__ = ("close_names", "misspelled_weights", "released_weights", "resolve_weights", "weights_dir")
 
 
 def weights_dir() -> Path:
@@ -31,3 +32,29 @@ def resolve_weights(name: str | Path) -> str | None:
         return None
     path = released_weights().get(text)
     return str(path) if path else None
+
+
+def close_names(name: str, names, cutoff: float = 0.8) -> list[str]:
+    """Up to three of `names` spelled like `name` (difflib's ratio >= cutoff), best first: for 'did you mean'."""
+    return difflib.get_close_matches(str(name), sorted(names), n=3, cutoff=cutoff)
+
+
+def misspelled_weights(name: str | Path) -> str | None:
+    """The message for a bare checkpoint name that looks like a released one but is not (a typo), else None.
+
+    A bare `.pt` name that starts with 'srtod' or is spelled within a few letters of a released checkpoint, and that
+    is neither released nor a file here, cannot be one of ultralytics' downloadable assets either: saying so, with
+    the released names, beats a failed download from ultralytics' servers.
+    """
+    text = str(name)
+    released = released_weights()
+    if not text.endswith(".pt") or "/" in text or "\\" in text or Path(text).exists() or text in released:
+        return None
+    close = close_names(text, released, cutoff=0.85)
+    if not (text.startswith("srtod") or close):
+        return None
+    hint = f" Did you mean {' or '.join(close)}?" if close else ""
+    return (
+        f"'{text}' is not a released srtod-yolo checkpoint and no such file exists here.{hint} "
+        f"Released (by bare name, offline): {', '.join(released) or 'none in this install'}; `srtod info` lists them."
+    )

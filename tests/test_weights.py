@@ -47,3 +47,20 @@ def test_the_released_real_time_checkpoint_is_the_real_time_model():
     paper = YOLO(str(released_weights()["srtod-yolov8n-p2-halmstad.pt"])).model
     assert model.yaml["srtod"]["head"] == "half" and paper.yaml["srtod"]["head"] == "convt"
     assert sum(p.numel() for p in model.parameters()) < sum(p.numel() for p in paper.parameters())
+
+
+def test_a_misspelled_released_name_fails_at_once_naming_the_released_checkpoints(tmp_path, monkeypatch):
+    from ultralytics import YOLO
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="Did you mean srtod-yolov8n-p2-halmstad.pt.*Released"):
+        YOLO("srtod-yolov8n-p2-halmstd.pt")
+    with pytest.raises(FileNotFoundError, match="not a released srtod-yolo checkpoint"):
+        YOLO("srtod-yolov9000.pt")  # any srtod-* name: ultralytics' servers never have one
+
+
+def test_ultralytics_asset_names_are_left_to_ultralytics():
+    from srtod_yolo.weights import misspelled_weights
+
+    assert misspelled_weights("yolov8n.pt") is None and misspelled_weights("yolo26s.pt") is None
+    assert misspelled_weights("yolov8n-p2-halmstad.pt") is None  # released

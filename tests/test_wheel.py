@@ -89,4 +89,5 @@ def test_the_wheel_installs_into_a_fresh_venv_and_predicts_from_another_director
     assert all(d.startswith(inside) and any(Path(d).glob("*.yaml")) for d in found["configs"]), found
     out = in_fresh(str(yolo), "predict", "model=srtod-yolov8n-p2-halmstad.pt", "source=frame.png", "save=False")
     assert f"image 1/1 {elsewhere / 'frame.png'}: 256x320 1 drone" in out, out
-    assert "srtod-yolo" in in_fresh(str(fresh / "bin" / "srtod"), "info")  # the wheel's own console script
+    info = in_fresh(str(fresh / "bin" / "srtod"), "info")  # the wheel's own console script
+    assert "srtod-yolo" in info and "srtod-yolov8n-p2-halmstad.pt" in info  # and it lists the released weights

@@ -43,7 +43,16 @@ from pathlib import Path
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-__all__ = ("EXTRA_ARGS", "PATCHES", "SUPPORTED_ULTRALYTICS", "hooks_enabled", "install", "resolve_config")
+__all__ = (
+    "EXTRA_ARGS",
+    "PATCHES",
+    "SUPPORTED_ULTRALYTICS",
+    "hooks_enabled",
+    "install",
+    "misspelled_config",
+    "resolve_config",
+    "shipped_configs",
+)
 
 SUPPORTED_ULTRALYTICS = SpecifierSet(">=8.4.190,<8.5")
 SWITCH = "SRTOD_YOLO_HOOKS"
@@ -106,6 +115,24 @@ def resolve_config(name: str | Path) -> str | None:
         if (folder / name).is_file():
             return str(folder / name)
     return None
+
+
+def shipped_configs() -> dict[str, Path]:
+    """Every model, dataset and tracker YAML shipped with srtod-yolo, by file name."""
+    return {p.name: p for folder in config_dirs() for p in sorted(folder.glob("*.yaml"))}
+
+
+def misspelled_config(name: str | Path) -> str | None:
+    """'Did you mean' for a bare YAML name close to a shipped one (e.g. srtod-yolov8n-p3.yaml), else None."""
+    from ..weights import close_names
+
+    name = str(name)
+    if not name.endswith((".yaml", ".yml")) or os.sep in name or "/" in name:
+        return None
+    close = close_names(name, shipped_configs(), cutoff=0.75)
+    if not close:
+        return None
+    return f"Did you mean {' or '.join(close)}? `srtod info` lists every model, dataset and tracker srtod-yolo ships"
 
 
 def check_ultralytics_version() -> str:
@@ -172,7 +199,7 @@ def _install() -> None:
     from ultralytics.utils.export import openvino as export_openvino
 
     from .. import nn as srtod_nn
-    from ..weights import resolve_weights
+    from ..weights import misspelled_weights, resolve_weights
     from . import export as srtod_export
     from . import export_int8 as srtod_export_int8
     from . import model as srtod_model
@@ -208,7 +235,13 @@ def _install() -> None:
     # 2. YAML names.
     def with_srtod_configs(check_file):
         def wrapper(file, *args, **kwargs):
-            return check_file(resolve_config(file) or file, *args, **kwargs)
+            try:
+                return check_file(resolve_config(file) or file, *args, **kwargs)
+            except FileNotFoundError as e:
+                hint = misspelled_config(file)
+                if hint:
+                    raise FileNotFoundError(f"{e}. {hint}") from e
+                raise
 
         wrapper.__wrapped__ = check_file
         return wrapper
@@ -273,7 +306,13 @@ def _install() -> None:
     stock_attempt_download_asset = downloads.attempt_download_asset
 
     def attempt_download_asset(file, *args, **kwargs):
-        return resolve_weights(file) or stock_attempt_download_asset(file, *args, **kwargs)
+        found = resolve_weights(file)
+        if found:
+            return found
+        typo = misspelled_weights(file)
+        if typo and not (Path(ul_utils.SETTINGS["weights_dir"]) / str(file)).exists():
+            raise FileNotFoundError(typo)
+        return stock_attempt_download_asset(file, *args, **kwargs)
 
     attempt_download_asset.__wrapped__ = stock_attempt_download_asset
     downloads.attempt_download_asset = attempt_download_asset

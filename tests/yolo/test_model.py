@@ -183,3 +183,23 @@ def test_the_border_margin_travels_from_the_yaml_through_a_checkpoint(tmp_path):
     assert loaded.srtod_settings["border"] == 8 and loaded.srtod_layers[0].border == 8
     with pytest.raises(ValueError, match="border must be a whole number of pixels"):
         SRTODDetectionModel(_yaml_with(border=-4), verbose=False)
+
+
+@pytest.mark.parametrize(
+    "typo, meant",
+    [("srtod-yolov8n-p3.yaml", "srtod-yolov8-p2.yaml"), ("srtod-bytetrak.yaml", "srtod-bytetrack.yaml")],
+)
+def test_a_misspelled_shipped_yaml_name_says_which_names_exist(typo, meant, tmp_path, monkeypatch):
+    from ultralytics.utils.checks import check_yaml
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match=f"does not exist.*Did you mean {meant}.*srtod info"):
+        yaml_model_load(typo) if "yolo" in typo else check_yaml(typo)
+
+
+def test_a_misspelled_dataset_name_says_which_names_exist(tmp_path, monkeypatch):
+    from ultralytics.data.utils import check_det_dataset
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="Did you mean droneswarms-synth.yaml"):
+        check_det_dataset("droneswarms-synt.yaml")
