@@ -64,12 +64,28 @@ def _srtod_layers(model: nn.Module) -> list[SRTOD]:
     return [m for m in model.modules() if isinstance(m, SRTOD)]
 
 
+def keep_package_clean(exporter) -> None:
+    """Exports of a released checkpoint loaded by bare name go to the working directory, not into the package.
+
+    ultralytics writes an export beside its `.pt`; for `yolo export model=srtod-yolov8n-p2-halmstad.pt` that is the
+    installed package's weights folder (read-only in a system install; in a checkout, files the wheel must not
+    carry). ultralytics' own assets are downloaded into the working directory and exported there: the same here.
+    """
+    from ..weights import weights_dir
+
+    file = Path(exporter.file)
+    if file.parent.resolve() == weights_dir().resolve():
+        exporter.file = Path.cwd() / file.name
+        LOGGER.info(f"srtod-yolo: {file.name} is a released checkpoint; its export is written to {Path.cwd()}")
+
+
 def prepare_export(exporter) -> None:
     """`on_export_start`: check SR-TOD settings against the export, choose the graph's outputs, write metadata.
 
     Args:
         exporter (ultralytics.engine.exporter.Exporter): The running export (its model is already a fused copy).
     """
+    keep_package_clean(exporter)
     model, args = exporter.model, exporter.args
     kind, fmt = srtod_output_of(args), str(args.format).lower()
     layers = _srtod_layers(model)
