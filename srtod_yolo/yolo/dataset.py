@@ -63,15 +63,40 @@ class _RenamePath(logging.Filter):
         return True
 
 
+EMPTY_LABEL_NOTE = ": empty label file "
+EMPTY_LABEL_NAMED = 3  # empty label files named one by one per scan; the rest are counted in one line
+
+
+class _FewEmptyLabelNotes(logging.Filter):
+    """Name the first `EMPTY_LABEL_NAMED` empty label files of a scan; fold the others into one counted line.
+
+    A dataset with thousands of background images (the synthetic swarms, tiled frames) would otherwise print one
+    line per file; the data-check summary line still counts them all.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and EMPTY_LABEL_NOTE in record.msg:
+            lines = record.msg.split("\n")
+            empty = [i for i, line in enumerate(lines) if EMPTY_LABEL_NOTE in line]
+            if len(empty) > EMPTY_LABEL_NAMED:
+                drop = set(empty[EMPTY_LABEL_NAMED:])
+                kept = [line for i, line in enumerate(lines) if i not in drop]
+                kept.append(f"... and {len(drop)} more empty label files, also used as background images")
+                record.msg = "\n".join(kept)
+        return True
+
+
 @contextmanager
 def _messages_name(private: Path, final: Path) -> Iterator[None]:
-    """While inside, ultralytics' messages naming `private` name `final` instead (the file a user can find)."""
-    rename = _RenamePath(private, final)
-    LOGGER.addFilter(rename)
+    """While inside, messages naming `private` name `final` (the file a user can find); few empty files named."""
+    filters = (_RenamePath(private, final), _FewEmptyLabelNotes())
+    for f in filters:
+        LOGGER.addFilter(f)
     try:
         yield
     finally:
-        LOGGER.removeFilter(rename)
+        for f in filters:
+            LOGGER.removeFilter(f)
 
 
 def _checked_verify(verify: Callable, args: tuple) -> tuple[list, Counter]:
@@ -102,7 +127,7 @@ def _checked_verify(verify: Callable, args: tuple) -> tuple[list, Counter]:
         return result, kinds
     if ne:  # a background image is legitimate, but an empty label file may also be a labelling slip: name it
         kinds["empty label files"] = 1
-        note = f"{prefix}{im_file}: empty label file {lb_file}, used as a background image"
+        note = f"{prefix}{im_file}{EMPTY_LABEL_NOTE}{lb_file}, used as a background image"
         result[9] = msg = f"{msg}\n{note}" if msg else note
     if nf and not ne and msg:  # ultralytics removed duplicate rows (and said so): count them
         with open(lb_file, encoding="utf-8-sig") as f:

@@ -139,3 +139,29 @@ def test_yolo_train_goes_on_past_bad_data_and_reports_it(tmp_path, env):
         for kind, path in bad.items():
             assert str(path) in out, f"{name} run does not name the {kind} file {path}"
         assert SUMMARY.findall(out) == [EXPECTED], name
+
+
+def test_many_empty_label_files_name_the_first_three_and_count_the_rest(tmp_path):
+    import logging
+
+    from ultralytics.utils import LOGGER
+
+    build_dataset(tmp_path, train=10, val=3, seed=5, width=160, height=128, workers=0, video_frames=0)
+    images = sorted((tmp_path / "images" / "train").glob("*.jpg"))
+    for image in images[:7]:  # seven background images with an empty label file
+        (tmp_path / "labels" / "train" / f"{image.stem}.txt").write_text("")
+    (tmp_path / "data.yaml").write_text(f"path: {tmp_path}\ntrain: images/train\nval: images/val\nnames:\n  0: drone\n")
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    LOGGER.addHandler(handler)
+    try:
+        dataset = checked_train_set(tmp_path)
+    finally:
+        LOGGER.removeHandler(handler)
+    text = "\n".join(records)
+    named = [line for line in text.splitlines() if ": empty label file " in line]
+    assert len(named) == 3 and all("used as a background image" in line for line in named)
+    assert "... and 4 more empty label files" in text
+    assert dataset.skipped["empty label files"] == 7  # the summary still counts every one
+    assert sum(len(label["bboxes"]) == 0 for label in dataset.labels) == 7  # and none is lost
