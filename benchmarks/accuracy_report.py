@@ -142,8 +142,8 @@ def paired_table(rows: dict, metrics=PAIRED_METRICS) -> str:
             if not np.isfinite(p.get("mean", float("nan"))):
                 cells.append("n/a")
                 continue
-            interval = p.get("bootstrap_interval") or p.get("t_interval")
-            mark = "" if p.get("bootstrap_interval") else "ᵗ"
+            interval = p.get("bootstrap_interval") or p.get("t_interval") or p.get("image_interval")
+            mark = "" if p.get("bootstrap_interval") else "ᵗ" if p.get("t_interval") else "ⁱ"
             ci = f" [{interval[0] * 100:+.1f}, {interval[1] * 100:+.1f}]{mark}" if interval else ""
             cells.append(f"{p['mean'] * 100:+.1f}{ci}")
         ap = by_metric[metrics[0]]
@@ -220,7 +220,8 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
             if paired:
                 parts += [
                     "Paired difference to the stock yolov8n-p2, same seeds (x100; 95 % interval: two-level bootstrap "
-                    "over seeds and images, or ᵗ the seed-only t interval where runs have no image replicates; "
+                    "over seeds and images, or ᵗ the seed-only t interval where runs have no image replicates, or ⁱ "
+                    "over images only where there is one seed, which leaves the seed-to-seed spread out; "
                     "detectable: the smallest true ΔAP a paired t-test on these seeds finds with 80 % power):",
                     "",
                     paired_table(paired),
@@ -231,6 +232,8 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
             picture = plot_curves(curves, images / f"convergence_{prefix}{dataset}.png", f"{dataset}: val AP per epoch")
             gains = ", ".join(
                 f"{label}: {c['last_fifth_gain'] * 100:+.1f} AP over the last {c['last_fifth_epochs']} epochs"
+                if np.isfinite(c["last_fifth_gain"])
+                else f"{label}: too few epochs yet"
                 for label, c in curves.items()
             )
             parts += [f"Convergence ({gains}):", "", f"![{dataset} convergence](img/{picture.name})", ""]

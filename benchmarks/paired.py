@@ -302,7 +302,8 @@ def paired_difference(
 
     Returns:
         (dict): n, seeds, per-seed differences, mean, sd, t-interval (seeds only), bootstrap interval (seeds and
-            images; None without replicates), detectable effect, and how many seeds the arm is higher on.
+            images; None without replicates), detectable effect, and how many seeds the arm is higher on. With
+            one seed: mean, higher and, given replicates, `image_interval` (images only: no seed noise in it).
     """
     seeds = sorted(s for s in set(arm) & set(base) if np.isfinite(arm[s]["value"]) and np.isfinite(base[s]["value"]))
     d = np.array([arm[s]["value"] - base[s]["value"] for s in seeds])
@@ -311,7 +312,12 @@ def paired_difference(
         return {**out, "mean": float("nan")}
     out["mean"] = float(d.mean())
     out["higher"] = int((d > 0).sum())
-    if len(seeds) < 2:
+    if len(seeds) < 2:  # one seed (a pilot): only the image resamples vary, so the interval leaves seed noise out
+        s = seeds[0]
+        if arm[s].get("replicates") and base[s].get("replicates"):
+            diff = np.asarray(arm[s]["replicates"]) - np.asarray(base[s]["replicates"])
+            low, high = np.nanpercentile(diff, [2.5, 97.5])
+            out["image_interval"] = [float(low), float(high)]
         return out
     sd = float(d.std(ddof=1))
     if sd > 0:

@@ -260,3 +260,17 @@ def test_a_run_of_one_variant_keeps_the_summary_of_the_others(tmp_path):
     assert main(["--data", "synth", "--variants", "baseline", "residual", "--no-train", "--out", str(tmp_path)]) == 0
     third = json.loads((tmp_path / "summary.json").read_text())
     assert "earlier_commands" not in third  # everything retabulated: nothing kept from before
+
+
+def test_report_says_a_curve_of_one_epoch_is_too_short_to_judge(tmp_path):
+    from benchmarks.accuracy import main
+
+    running = tmp_path / "synth" / "nwd" / "seed0" / "train"
+    running.mkdir(parents=True)
+    (running / "results.csv").write_text("epoch,metrics/AP(B)\n1,0.05\n")
+    doc = tmp_path / "results.md"
+    doc.write_text("<!-- accuracy:synth:start -->\n<!-- accuracy:synth:end -->\n")
+    argv = ["--data", "synth", "--variants", "baseline", "nwd", "--no-train", "--report", "--out", str(tmp_path)]
+    assert main([*argv, "--doc", str(doc), "--tag", ""]) == 0
+    text = doc.read_text()
+    assert "nwd seed 0 (running, epoch 1): too few epochs yet" in text and "nan" not in text

@@ -158,3 +158,21 @@ def test_cached_matching_names_a_detection_on_an_unknown_image():
     detections.append({"image_id": 99, "category_id": 1, "bbox": [1, 1, 2, 2], "score": 0.5})
     with pytest.raises(ValueError, match="image id 99"):
         replicate_metrics(gt, detections, np.arange(6)[None, :])
+
+
+def test_one_seed_gives_an_image_only_interval_and_no_seed_statistics():
+    arm, base = _replicated(0.002, seeds=1)
+    out = paired_difference(arm, base, "AP")
+    diff = np.asarray(arm[0]["replicates"]) - np.asarray(base[0]["replicates"])
+    assert out["n"] == 1 and out["mean"] == pytest.approx(0.01)
+    assert out["image_interval"] == pytest.approx(list(np.nanpercentile(diff, [2.5, 97.5])))
+    assert "t_interval" not in out and "bootstrap_interval" not in out and "detectable_effect" not in out
+
+
+def test_report_marks_an_image_only_interval_and_a_curve_too_short_to_judge():
+    from benchmarks.accuracy_report import paired_table
+
+    arm, base = _replicated(0.002, seeds=1)
+    row = {m: paired_difference(arm, base, m) for m in ("AP", "AP25", "AP_vt", "AP_t")}
+    line = paired_table({"fuse": row}).splitlines()[-1]
+    assert "]ⁱ" in line and "| 1 |" in line
