@@ -14,7 +14,8 @@ and tiny boxes that do not overlap still score by how far apart they are.
 for a second is searched for in a wider circle around where its Kalman filter put it. Before association,
 a detection overlapping a higher-scoring one by IoU > `duplicate_iou` (class-agnostic) is demoted to the low-score
 set: detectors often leave two boxes of different size on one small target, and two tracks then take turns on it;
-demoted, the duplicate can still extend a track in the second stage but not start one.
+demoted, the duplicate can still extend a track in the second stage but not start one. With `gmc_method` set,
+the Kalman predictions are first moved by the camera's frame-to-frame motion (ultralytics' GMC, as in BoT-SORT).
 
 Selected with `tracker_type: srtod_bytetrack` in a tracker YAML (`cfg/trackers/srtod-bytetrack.yaml`), which the
 hooks register in ultralytics' `TRACKER_MAP`; every parameter is documented in that YAML.
@@ -27,6 +28,7 @@ import torch
 from ultralytics.trackers.basetrack import TrackState
 from ultralytics.trackers.byte_tracker import BYTETracker, STrack
 from ultralytics.trackers.utils import matching
+from ultralytics.trackers.utils.gmc import GMC
 
 from ..nn.nwd import normalized_wasserstein
 
@@ -40,7 +42,9 @@ DEFAULTS = {
     "lost_growth": 0.1,
     "second_match_thresh": 0.5,
     "duplicate_iou": 0.5,
+    "gmc_method": "none",
 }
+GMC_METHODS = ("none", "sparseOptFlow", "orb", "sift", "ecc")  # ultralytics' GMC (BoT-SORT's camera motion)
 
 
 class SRTODByteTracker(BYTETracker):
@@ -51,7 +55,8 @@ class SRTODByteTracker(BYTETracker):
             `track_low_thresh`, `new_track_thresh`, `track_buffer`, `match_thresh`, `fuse_score`) and those of
             `DEFAULTS` (`nwd_constant` C and `nwd_max_size`, both in pixels; `lost_growth` per lost frame;
             `second_match_thresh`, the largest cost 1 - similarity the second stage accepts; `duplicate_iou`, above
-            which a lower-scoring overlapping detection is demoted to the second stage); all are documented in
+            which a lower-scoring overlapping detection is demoted to the second stage; `gmc_method`, camera-motion
+            compensation: none, sparseOptFlow, orb, sift or ecc); all are documented in
             cfg/trackers/srtod-bytetrack.yaml. Unconfirmed tracks (born last frame) are confirmed by the same
             similarity, with ByteTrack's fixed cost threshold 0.7.
 
@@ -71,7 +76,20 @@ class SRTODByteTracker(BYTETracker):
                 f"srtod_bytetrack needs nwd_constant > 0 (pixels), lost_growth >= 0 and 0 < duplicate_iou <= 1, got "
                 f"nwd_constant={args.nwd_constant}, lost_growth={args.lost_growth}, duplicate_iou={args.duplicate_iou}"
             )
+        if str(args.gmc_method) not in GMC_METHODS:
+            raise ValueError(
+                f"srtod_bytetrack gmc_method must be one of {', '.join(GMC_METHODS)}, got {args.gmc_method!r}"
+            )
         super().__init__(args)
+        # Camera-motion compensation as BoT-SORT does it (ultralytics' GMC; BYTETracker applies `self.gmc` to the
+        # Kalman predictions before the first stage): a pan-tilt camera following a drone moves the whole picture,
+        # and a tiny target's predicted box then misses it by more than its own size.
+        self.gmc = GMC(method=None if args.gmc_method == "none" else str(args.gmc_method))
+
+    def reset(self) -> None:
+        """Clear every track, as BYTETracker does, and the camera-motion estimator's previous frame."""
+        super().reset()
+        self.gmc.reset_params()
 
     def _split_detections(self, results):
         """ByteTrack's split by score, with duplicates of a higher-scoring detection demoted to the low-score set.

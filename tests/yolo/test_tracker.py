@@ -96,3 +96,44 @@ def test_duplicate_detections_are_dropped_and_output_indexes_the_detections_as_g
         )
     assert sorted(tracks[:, -1].astype(int).tolist()) == [0, 1]  # indices into the three detections given
     np.testing.assert_allclose(tracks[tracks[:, -1] == 1, :4], [[100, 100, 120, 120]], atol=0.5)
+
+
+def _ids_through_a_camera_jump(tracker, jump: int = 24) -> list[set[int]]:
+    """A 4-px drone still in the world while the camera holds, then jumps `jump` px (the whole picture shifts)."""
+    rng = np.random.default_rng(0)
+    import cv2
+
+    world = cv2.GaussianBlur(rng.integers(0, 255, (600, 800), np.uint8), (0, 0), 2)  # textured ground and sky
+    world = np.dstack([world] * 3)
+    out = []
+    for t in range(16):
+        shift = 0 if t < 8 else jump  # camera offset into the world, px
+        frame = np.ascontiguousarray(world[60 : 60 + 480, 80 + shift : 80 + shift + 640])
+        x = 300 - shift  # the drone, fixed in the world, seen where the camera puts it
+        tracks = tracker.update(_boxes((x, 200, x + 4, 204, 0.9)), frame)
+        out.append({int(r[4]) for r in tracks})
+    return out
+
+
+def test_camera_motion_compensation_keeps_a_tiny_drone_through_a_camera_jump():
+    args = _args("srtod-bytetrack.yaml")
+    without = _ids_through_a_camera_jump(SRTODByteTracker(args))
+    args.gmc_method = "sparseOptFlow"
+    with_gmc = _ids_through_a_camera_jump(SRTODByteTracker(args))
+    assert all(ids == {1} for ids in with_gmc[1:]), with_gmc  # one identity before and after the jump
+    assert set().union(*without[9:]) != {1}, without  # without it the drone is taken for a new target
+
+
+def test_gmc_method_is_checked_and_reset_with_the_tracker():
+    args = _args("srtod-bytetrack.yaml")
+    assert args.gmc_method == "none" and SRTODByteTracker(args).gmc.method is None  # the shipped default: off
+    args.gmc_method = "optical-flow"
+    with pytest.raises(ValueError, match="gmc_method must be one of none, sparseOptFlow"):
+        SRTODByteTracker(args)
+    args.gmc_method = "sparseOptFlow"
+    tracker = SRTODByteTracker(args)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    tracker.update(_boxes((10, 10, 14, 14, 0.9)), frame)
+    assert tracker.gmc.prevFrame is not None
+    tracker.reset()  # a new video: no motion is estimated against the last one's frame
+    assert tracker.gmc.prevFrame is None and tracker.frame_id == 0
