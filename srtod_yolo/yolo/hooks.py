@@ -6,7 +6,8 @@ model and dataset YAMLs by a glob inside the ultralytics package, and the `yolo`
 
 1. `tasks.SRTOD` and `tasks.parse_model`: the SR-TOD layer name, and its input width for the parser;
 2. `checks.check_file` and `data.utils.check_file`: model and dataset YAMLs shipped with srtod-yolo resolve by
-   name from any directory (`model=srtod-yolov8n-p2.yaml`, `data=droneswarms-synth.yaml`);
+   name from any directory (`model=srtod-yolov8n-p2.yaml`, `data=droneswarms-synth.yaml`); a misspelled one
+   says which shipped names are close;
 3. `YOLO.task_map`: detection uses srtod-yolo's model builder, trainer, validator and predictor, which behave
    as the stock ones on models without SR-TOD layers, plus tiny-object metrics;
 4. `DEFAULT_CFG`: the extra `key=value` arguments of `EXTRA_ARGS`, so `yolo predict save_diff=True` parses;
@@ -17,7 +18,8 @@ model and dataset YAMLs by a glob inside the ultralytics package, and the `yolo`
 8. `ultralytics.utils.export.engine.torch2onnx`: `yolo export srtod_output=difference|mask` names the SR-TOD map
    `output1` with dynamic axes, and fixed output axes stay fixed (`srtod_yolo.yolo.export.torch2onnx`);
 9. `ultralytics.utils.downloads.attempt_download_asset`: released srtod-yolo weights resolve by bare name
-   (`model=srtod-yolov8n-p2-halmstad.pt`) from the installed package, before ultralytics would look online;
+   (`model=srtod-yolov8n-p2-halmstad.pt`) from the installed package, before ultralytics would look online; a
+   misspelled one fails at once with the released names instead of a download that cannot succeed;
 10. `ultralytics.trackers.track.TRACKER_MAP`: `tracker_type: srtod_bytetrack` selects the tiny-target ByteTrack
    (`srtod_yolo.yolo.tracker`); its YAML resolves by name through patch 2 (`tracker=srtod-bytetrack.yaml`);
 11. `ultralytics.utils.export.openvino.torch2openvino`: `yolo export format=openvino` carries `srtod_output` as
