@@ -197,35 +197,17 @@ def border_ap(
     """AI-TOD AP of the checkpoint on the Halmstad val frames (all, thermal, visible) for each border margin.
 
     `yolo val` as a user runs it (rect batches: 16 px of letterbox grey around each frame at imgsz 320), with the
-    layer's `border` set on the loaded checkpoint. `folder` receives the subset YAMLs (benchmarks.accuracy's).
+    layer's `border` set on the loaded checkpoint (`benchmarks.border_ap.validate`, which also gives paired
+    intervals). `folder` receives the subset YAMLs (benchmarks.accuracy's).
     """
-    from ultralytics import YOLO
-
     from .accuracy import prepare_halmstad
+    from .border_ap import validate
 
     yamls = prepare_halmstad(folder)
-    keys = ("AP", "AP25", "AP50", "AP_t", "AP_s", "AP_m")
-    out = {}
-    for b in borders:
-        yolo = YOLO(weights)
-        yolo.model.srtod_layers[0].border = b
-        out[str(b)] = {}
-        for subset in subsets:
-            data = yamls[subset]
-            metrics = yolo.val(
-                data=str(data),
-                imgsz=imgsz,
-                batch=16,
-                conf=0.001,
-                plots=False,
-                workers=0,
-                verbose=False,
-                project=str(folder / "runs"),
-                name=f"border{b}_{subset}",
-                exist_ok=True,
-            )
-            out[str(b)][subset] = {k: float(metrics.aitod[k]) for k in keys}
-    return out
+    return {
+        str(b): {s: validate(weights, str(yamls[s]), imgsz, b, folder / "runs" / f"border{b}_{s}")[0] for s in subsets}
+        for b in borders
+    }
 
 
 def ap_table(ap: dict) -> str:
