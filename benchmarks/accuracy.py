@@ -63,6 +63,31 @@ METRICS = ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")
 AITOD_JSON = ("aitod_gt.json", "aitod_predictions.json")  # what `yolo val save_json=True` writes (metrics.aitod)
 
 
+def val_aitod(yolo, data, imgsz: int, folder: Path, batch: int = 16, save_json: bool = True):
+    """`yolo val` as a user runs it (conf 0.001, AI-TOD metrics), its files in `folder`.
+
+    Returns (metrics, (COCO ground truth, COCO detections)) with save_json, else (metrics, None); the two JSON
+    files are what the paired image bootstrap (`benchmarks.paired`) reads.
+    """
+    folder = Path(folder)
+    metrics = yolo.val(
+        data=str(data),
+        imgsz=imgsz,
+        batch=batch,
+        conf=0.001,
+        plots=False,
+        workers=0,
+        verbose=False,
+        save_json=save_json,
+        project=str(folder.parent),
+        name=folder.name,
+        exist_ok=True,
+    )
+    if not save_json:
+        return metrics, None
+    return metrics, tuple(json.loads((folder / f).read_text()) for f in AITOD_JSON)
+
+
 def variant_yaml(name: str, folder: Path) -> str:
     """Return a model YAML for a variant: the stock name, or a copy of the YAML with its settings changed."""
     base, overrides = VARIANTS[name]
@@ -304,25 +329,14 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
     # Natively, thermal and visible frames are evaluated at their own size and 'all' from the two together.
     subsets = [s for s in yamls if not (args.native and s == "all")]
     for subset in subsets:
-        metrics = yolo.val(
-            data=str(yamls[subset]),
-            imgsz=SUBSET_IMGSZ.get(subset, args.imgsz) if args.native else args.imgsz,
-            batch=16,
-            conf=0.001,
-            plots=False,
-            workers=0,
-            verbose=False,
-            save_json=args.bootstrap > 0 or args.native,
-            project=str(run_dir),
-            name=f"val_{subset}",
-            exist_ok=True,
-        )
+        save = args.bootstrap > 0 or args.native
+        imgsz = SUBSET_IMGSZ.get(subset, args.imgsz) if args.native else args.imgsz
+        metrics, files = val_aitod(yolo, yamls[subset], imgsz, run_dir / f"val_{subset}", save_json=save)
         values = {k: float(metrics.aitod[k]) for k in keys}
         values["mAP50_ultralytics"] = float(metrics.box.map50)
         result["metrics"][subset] = values
-        if args.bootstrap > 0 or args.native:
-            folder = run_dir / f"val_{subset}"
-            predictions[subset] = tuple(json.loads((folder / f).read_text()) for f in AITOD_JSON)
+        if save:
+            predictions[subset] = files
     if args.native and "all" in yamls:
         from srtod_yolo.metrics.aitod import evaluate_coco
 

@@ -18,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-from benchmarks.accuracy import AITOD_JSON
+from benchmarks.accuracy import val_aitod
 
 KEYS = ("AP", "AP25", "AP50", "AP_vt", "AP_t", "AP_s", "AP_m")
 COMPARED = ("AP", "AP_vt", "AP_t")
@@ -34,20 +34,7 @@ def validate(weights: str, data: str, imgsz: int, border: int, folder: Path) -> 
         raise SystemExit(f"{weights}: no SR-TOD layer, so no border margin to set")
     for layer in layers:
         layer.border = int(border)
-    metrics = yolo.val(
-        data=data,
-        imgsz=imgsz,
-        batch=16,
-        conf=0.001,
-        plots=False,
-        workers=0,
-        verbose=False,
-        save_json=True,
-        project=str(folder.parent),
-        name=folder.name,
-        exist_ok=True,
-    )
-    gt, detections = (json.loads((folder / f).read_text()) for f in AITOD_JSON)
+    metrics, (gt, detections) = val_aitod(yolo, data, imgsz, folder)
     return {k: float(metrics.aitod[k]) for k in KEYS}, gt, detections
 
 

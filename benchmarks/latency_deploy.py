@@ -158,24 +158,15 @@ def val_ap(path: str, data: Path, imgsz: int, folder: Path) -> float:
     """
     from ultralytics import YOLO
 
+    from benchmarks.accuracy import val_aitod
+
     record = folder / "ap.json"
     if record.is_file() and Path(path).exists() and record.stat().st_mtime >= Path(path).stat().st_mtime:
         earlier = json.loads(record.read_text())
         if (earlier["model"], earlier["imgsz"]) == (str(path), imgsz):
             return earlier["AP"]
-    metrics = YOLO(path).val(
-        data=str(data),
-        imgsz=imgsz,
-        batch=1,
-        conf=0.001,
-        plots=False,
-        workers=0,
-        verbose=False,
-        save_json=True,  # aitod_gt.json / aitod_predictions.json: the INT8-FP32 paired interval reads them
-        project=str(folder.parent),
-        name=folder.name,
-        exist_ok=True,
-    )
+    # save_json: aitod_gt.json / aitod_predictions.json, which the INT8-FP32 paired interval reads
+    metrics, _ = val_aitod(YOLO(path), data, imgsz, folder, batch=1)
     ap = round(100 * float(metrics.aitod["AP"]), 2)
     record.write_text(json.dumps({"model": str(path), "imgsz": imgsz, "AP": ap}))
     return ap

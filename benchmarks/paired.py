@@ -122,12 +122,25 @@ class ImageMatches:
         Returns:
             (dict): bin name -> AP in [0, 1], NaN where the drawn images hold no box of that bin.
         """
+        ts = list(range(len(self.thresholds))) if thresholds is None else list(thresholds)
+        return self.average_precisions(images, {"AP": ts})["AP"]
+
+    def average_precisions(self, images: np.ndarray | None, groups: dict[str, list[int]]) -> dict[str, dict]:
+        """`average_precision` for several groups of IoU thresholds from one accumulation of the drawn images.
+
+        Args:
+            images (np.ndarray | None): As `average_precision`.
+            groups (dict[str, list[int]]): Name -> indices of the IoU thresholds that name averages over.
+
+        Returns:
+            (dict): group name -> {bin name -> AP in [0, 1] or NaN}.
+        """
         n = len(next(iter(self.records.values())))
         draw = np.arange(n) if images is None else np.asarray(images)
-        ts = list(range(len(self.thresholds))) if thresholds is None else list(thresholds)
-        out = {}
+        ts = sorted({t for group in groups.values() for t in group})
+        out = {name: {} for name in groups}
         for b in self.ranges:
-            per_class = []
+            per_class = []  # (len(ts),) mean precision over recall points, per class with a box in the bin
             for k in self.categories:
                 recs = [self.records[k, b][i] for i in draw]
                 n_gt = sum(r[3] for r in recs)
@@ -137,20 +150,22 @@ class ImageMatches:
                 order = np.argsort(-scores, kind="stable")
                 tp_all = np.concatenate([r[1] for r in recs], axis=1)[:, order]
                 counted = np.concatenate([r[2] for r in recs], axis=1)[:, order]
-                precision = np.zeros((len(ts), len(self.recall_points)))
+                precision = np.zeros(len(ts))
                 for row, t in enumerate(ts):
                     tp_flags = tp_all[t][counted[t]]
+                    if len(tp_flags) == 0:
+                        continue
                     tp = np.cumsum(tp_flags, dtype=np.float64)
                     fp = np.cumsum(~tp_flags, dtype=np.float64)
-                    if len(tp) == 0:
-                        continue
                     recall = tp / n_gt
                     pr = tp / (tp + fp)
                     pr = np.maximum.accumulate(pr[::-1])[::-1]
                     at = np.searchsorted(recall, self.recall_points, side="left")
-                    precision[row] = np.where(at < len(pr), pr[np.minimum(at, len(pr) - 1)], 0.0)
-                per_class.append(precision.mean())
-            out[b] = float(np.mean(per_class)) if per_class else float("nan")
+                    precision[row] = np.where(at < len(pr), pr[np.minimum(at, len(pr) - 1)], 0.0).mean()
+                per_class.append(precision)
+            for name, group in groups.items():
+                rows = [ts.index(t) for t in group]
+                out[name][b] = float(np.mean([p[rows].mean() for p in per_class])) if per_class else float("nan")
         return out
 
 
@@ -197,15 +212,11 @@ def replicate_metrics(gt: dict, detections: list[dict], resamples: np.ndarray, k
         if "crowd" not in str(e):
             raise
         return _replicate_metrics_coco(gt, detections, resamples, keys, images)
+    groups = {"main": list(range(10)), "AP25": [10], "AP50": [0], "AP75": [5]}
     out = {k: [] for k in keys}
     for draw in resamples:
-        main = matches.average_precision(draw, range(10))
-        loose = matches.average_precision(draw, [10]) if "AP25" in keys else {}
-        single = {}
-        for key, t in (("AP50", 0), ("AP75", 5)):
-            if key in keys:
-                single[key] = matches.average_precision(draw, [t])["AP"]
-        values = {**main, "AP25": loose.get("AP", float("nan")), **single}
+        ap = matches.average_precisions(draw, groups)
+        values = {**ap["main"], **{key: ap[key]["AP"] for key in ("AP25", "AP50", "AP75")}}
         for k in keys:
             out[k].append(round(float(values[k]), 6))
     return out

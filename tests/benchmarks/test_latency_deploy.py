@@ -79,3 +79,21 @@ def test_int8_delta_pairs_each_int8_row_with_its_fp32_self_and_waits_for_both(tm
     assert delta["difference"] < -10  # half the INT8 boxes 3 px off a 6-px drone: AP x100 falls
     assert delta["interval"][0] <= delta["difference"] <= delta["interval"][1]
     assert int8_delta(folders, "ort-int8") is None  # its FP32 self was not evaluated
+
+
+@pytest.mark.slow
+def test_val_ap_writes_the_coco_files_it_scores_and_reuses_its_record(trained, tiny_synth, tmp_path):
+    import json
+
+    from benchmarks.latency_deploy import val_ap
+    from srtod_yolo.metrics.aitod import evaluate_coco
+
+    weights, folder = str(trained / "weights" / "last.pt"), tmp_path / "val"
+    ap = val_ap(weights, tiny_synth / "data.yaml", 160, folder)
+    gt, detections = (json.loads((folder / f).read_text()) for f in ("aitod_gt.json", "aitod_predictions.json"))
+    assert ap == round(100 * evaluate_coco(gt, detections)["AP"], 2)  # the files are what was scored
+    record = json.loads((folder / "ap.json").read_text())
+    assert record == {"model": weights, "imgsz": 160, "AP": ap}
+    (folder / "ap.json").write_text(json.dumps({**record, "AP": -1.0}))
+    assert val_ap(weights, tiny_synth / "data.yaml", 160, folder) == -1.0  # not re-validated: the record is read
+    assert val_ap(weights, tiny_synth / "data.yaml", 128, folder) != -1.0  # another size: validated again
