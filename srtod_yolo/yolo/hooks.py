@@ -38,6 +38,7 @@ ultralytics versions in `SUPPORTED_ULTRALYTICS`; `install()` refuses others with
 from __future__ import annotations
 
 import os
+import re
 import threading
 from importlib import metadata
 from pathlib import Path
@@ -124,14 +125,29 @@ def shipped_configs() -> dict[str, Path]:
     return {p.name: p for folder in config_dirs() for p in sorted(folder.glob("*.yaml"))}
 
 
+_missed = threading.local()  # the last YAML name check_file did not find with hard=False (see with_srtod_configs)
+SCALE = r"(\d+)([nslmx])(.+)?$"  # ultralytics' yaml_model_load: yolov8n-p2.yaml is yolov8-p2.yaml at scale n
+
+
 def misspelled_config(name: str | Path) -> str | None:
-    """'Did you mean' for a bare YAML name close to a shipped one (e.g. srtod-yolov8n-p3.yaml), else None."""
+    """'Did you mean' for a bare YAML name close to a shipped one (e.g. srtod-yolov8n-p3.yaml), else None.
+
+    A model name with a scale letter is compared without it, as ultralytics loads it, and the suggestion keeps the
+    letter: srtod-yolov8n-p3.yaml suggests srtod-yolov8n-p2.yaml, not the family file srtod-yolov8-p2.yaml.
+    """
     from ..weights import close_names
 
     name = str(name)
     if not name.endswith((".yaml", ".yml")) or os.sep in name or "/" in name:
         return None
-    close = close_names(name, shipped_configs(), cutoff=0.75)
+    shipped = shipped_configs()
+    close = close_names(name, shipped, cutoff=0.75)
+    unified = re.sub(SCALE, r"\1\3", name)
+    if unified != name:
+        scale = re.search(SCALE, name).group(2)
+        models = [n for n, p in shipped.items() if p.parent.name == "models"]
+        scaled = [re.sub(r"(yolov?\d+)", rf"\g<1>{scale}", n, count=1) for n in close_names(unified, models, 0.75)]
+        close = [n for n in scaled if re.sub(SCALE, r"\1\3", n) in shipped] or close
     if not close:
         return None
     return f"Did you mean {' or '.join(close)}? `srtod info` lists every model, dataset and tracker srtod-yolo ships"
@@ -238,12 +254,18 @@ def _install() -> None:
     def with_srtod_configs(check_file):
         def wrapper(file, *args, **kwargs):
             try:
-                return check_file(resolve_config(file) or file, *args, **kwargs)
+                found = check_file(resolve_config(file) or file, *args, **kwargs)
             except FileNotFoundError as e:
-                hint = misspelled_config(file)
+                # yaml_model_load tries the name as typed (hard=False), then without its scale letter: name the
+                # typed one, so that the hint keeps the scale (srtod-yolov8n-p3.yaml -> srtod-yolov8n-p2.yaml).
+                typed = getattr(_missed, "name", None)
+                typed = typed if typed and typed != str(file) and re.sub(SCALE, r"\1\3", typed) == str(file) else None
+                hint = misspelled_config(typed or file)
                 if hint:
-                    raise FileNotFoundError(f"{e}. {hint}") from e
+                    raise FileNotFoundError(f"'{typed}' does not exist. {hint}" if typed else f"{e}. {hint}") from e
                 raise
+            _missed.name = None if found else str(file)
+            return found
 
         wrapper.__wrapped__ = check_file
         return wrapper

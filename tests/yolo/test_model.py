@@ -187,7 +187,13 @@ def test_the_border_margin_travels_from_the_yaml_through_a_checkpoint(tmp_path):
 
 @pytest.mark.parametrize(
     "typo, meant",
-    [("srtod-yolov8n-p3.yaml", "srtod-yolov8-p2.yaml"), ("srtod-bytetrak.yaml", "srtod-bytetrack.yaml")],
+    [
+        ("srtod-yolov8n-p3.yaml", "srtod-yolov8n-p2.yaml"),  # the scale letter the user typed is kept
+        ("srtod-yolo26s-p3.yaml", "srtod-yolo26s-p2.yaml"),
+        ("srtod-rt-yolov8m-p2.yml", "srtod-rt-yolov8m-p2.yaml"),
+        ("srtod-yolov8-p3.yaml", "srtod-yolov8-p2.yaml"),  # a family name without a scale stays one
+        ("srtod-bytetrak.yaml", "srtod-bytetrack.yaml"),
+    ],
 )
 def test_a_misspelled_shipped_yaml_name_says_which_names_exist(typo, meant, tmp_path, monkeypatch):
     from ultralytics.utils.checks import check_yaml
