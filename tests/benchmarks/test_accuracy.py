@@ -274,3 +274,26 @@ def test_report_says_a_curve_of_one_epoch_is_too_short_to_judge(tmp_path):
     assert main([*argv, "--doc", str(doc), "--tag", ""]) == 0
     text = doc.read_text()
     assert "nwd seed 0 (running, epoch 1): too few epochs yet" in text and "nan" not in text
+
+
+def test_last_fifth_fits_a_trend_with_an_interval_that_noise_widens():
+    import numpy as np
+
+    from benchmarks.accuracy_report import describe_convergence, last_fifth
+
+    rising = [0.01 * e for e in range(20)]  # +1 AP x100 per epoch: the last fifth (4 epochs) gains 4
+    r = last_fifth(rising)
+    assert r["last_fifth_epochs"] == 4
+    assert np.isclose(r["last_fifth_gain"], 0.04) and np.isclose(r["last_fifth_trend"], 0.04)
+    assert np.allclose(r["last_fifth_trend_ci"], [0.04, 0.04])  # an exact line: no uncertainty
+    assert "still rising" in describe_convergence("a", {"values": rising})
+    flat = [0.2] * 15 + [0.2, 0.21, 0.2, 0.19, 0.2, 0.21, 0.19, 0.2, 0.2, 0.2]  # noise about a level
+    f = last_fifth(flat)
+    assert f["last_fifth_epochs"] == 5 and abs(f["last_fifth_trend"]) < 0.005
+    low, high = f["last_fifth_trend_ci"]
+    assert low < f["last_fifth_trend"] < high and high - low > 0.01
+    assert "not yet decided" in describe_convergence("b", {"values": flat})  # ±1 AP noise: the interval spans 0.5
+    settled = [0.2] * 40
+    assert "flat (< 0.5)" in describe_convergence("c", {"values": settled})
+    short = last_fifth([0.1, 0.2, 0.3])  # 1 epoch a fifth: 2 points, too few to fit
+    assert np.isclose(short["last_fifth_gain"], 0.1) and np.isnan(short["last_fifth_trend"])
