@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -62,10 +63,12 @@ def markdown(rows: list[dict]) -> str:
     for r in rows:
         for b, m in r["metrics"].items():
             d = r["differences"].get(b)
-            cells = [f"{100 * m[k]:.1f}" for k in ("AP", "AP_vt", "AP_t", "AP_s")]
+            cells = [f"{100 * m[k]:.1f}" if math.isfinite(m[k]) else "n/a" for k in ("AP", "AP_vt", "AP_t", "AP_s")]
             deltas = (
                 [
                     "{:+.2f} [{:+.2f}, {:+.2f}]".format(*(100 * v for v in (d[k]["difference"], *d[k]["interval"])))
+                    if math.isfinite(d[k]["difference"])
+                    else "n/a (no box of this size)"
                     for k in COMPARED
                 ]
                 if d
