@@ -246,7 +246,8 @@ class CheckedYOLODataset(YOLODataset):
 
     def log_summary(self) -> str:
         """Log (and return) the one-line summary: counts of `SKIP_KINDS`."""
-        counts = ", ".join(f"{kind} {self.skipped.get(kind, 0)}" for kind in SKIP_KINDS)
+        shown = {"empty label files": "empty label files (kept as background images)"}  # not a fault: not skipped
+        counts = ", ".join(f"{shown.get(kind, kind)} {self.skipped.get(kind, 0)}" for kind in SKIP_KINDS)
         line = f"{self.prefix}data check: {counts}"
         if LOCAL_RANK in {-1, 0}:
             bad = any(self.skipped.get(k, 0) for k in SKIP_KINDS if k != "empty label files")

@@ -59,8 +59,9 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
         if getattr(self.args, "save_diff", False):
             if not self.srtod_layers and self.exported_map == "none":
                 LOGGER.warning(
-                    "save_diff=True needs a PyTorch SR-TOD model (.pt or .yaml) or one exported with "
-                    "srtod_output=difference; this model has neither, so no difference map is saved."
+                    "save_diff=True: this model has no SR-TOD layer (a stock YOLO model, or an export made "
+                    "without srtod_output=difference), so it has no difference map to save. It works with SR-TOD "
+                    "models: a .pt or .yaml with an SR-TOD row, or an export with srtod_output=difference."
                 )
             for m in self.srtod_layers:
                 m.keep_maps = True

@@ -178,4 +178,11 @@ class TinyObjectValidator(DetectionValidator):
             names = ("AP", "AP@.25", "AP50", "AP75", "AP_vt", "AP_t", "AP_s", "AP_m")
             values = [self.aitod_results[k] for k in METRIC_KEYS[: len(names)]]
             LOGGER.info(("%22s" + "%11s" * len(names)) % ("AI-TOD (maxDets 1500)", *names))
-            LOGGER.info(("%22s" + "%11.3g" * len(names)) % ("all", *values))
+            cells = [f"{v:11.3g}" if np.isfinite(v) else f"{'n/a':>11s}" for v in values]
+            LOGGER.info(f"{'all':>22s}" + "".join(cells))
+            empty = [n for n, v in zip(names, values) if not np.isfinite(v)]
+            if empty:  # metrics.aitod keeps NaN for them, as COCO's -1: there is nothing to average
+                LOGGER.info(
+                    f"{'':22s} n/a: no ground-truth box of that size in these images ({', '.join(empty)}; AI-TOD "
+                    "sizes: AP_vt < 8 px, AP_t 8-16, AP_s 16-32, AP_m 32-64 px, the square root of the box area)"
+                )

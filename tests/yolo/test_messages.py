@@ -1,0 +1,40 @@
+"""What `yolo val` and `yolo predict` tell a user where a number or a map cannot exist."""
+
+import logging
+
+import numpy as np
+import pytest
+from ultralytics import YOLO
+from ultralytics.utils import LOGGER
+
+
+def _logged(call) -> str:
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    LOGGER.addHandler(handler)
+    try:
+        call()
+    finally:
+        LOGGER.removeHandler(handler)
+    return "\n".join(records)
+
+
+@pytest.mark.slow
+def test_val_prints_n_a_and_says_why_for_a_size_without_boxes(trained, tiny_synth):
+    model = YOLO(str(trained / "weights" / "last.pt"))
+    holder = {}
+    data = str(tiny_synth / "data.yaml")
+    text = _logged(lambda: holder.setdefault("m", model.val(data=data, imgsz=160, plots=False)))
+    aitod = holder["m"].aitod
+    empty = [k for k in ("AP_vt", "AP_t", "AP_s", "AP_m") if np.isnan(aitod[k])]
+    assert empty, "the tiny swarm set has drones of 2-16 px: some AI-TOD size holds no box"
+    (row,) = [line for line in text.splitlines() if line.strip().startswith("all") and "n/a" in line]
+    assert "nan" not in row and row.count("n/a") == len(empty)
+    assert f"n/a: no ground-truth box of that size in these images ({', '.join(empty)};" in text
+
+
+def test_save_diff_on_a_stock_model_says_it_has_no_sr_tod_layer():
+    frame = np.zeros((64, 64, 3), np.uint8)
+    text = _logged(lambda: YOLO("yolov8n-p2.yaml").predict(frame, imgsz=64, save_diff=True, verbose=False))
+    assert "this model has no SR-TOD layer" in text and "srtod_output=difference" in text
