@@ -8,6 +8,7 @@ srtod info
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -120,7 +121,10 @@ def _info(tokens: list[str]) -> None:
         f"(supported {SUPPORTED_ULTRALYTICS}), hooks {'on' if hooks_enabled() else 'off (SRTOD_YOLO_HOOKS=0)'}"
     )
     for folder in config_dirs():
-        print(f"{folder.name}: {', '.join(sorted(p.name for p in folder.glob('*.yaml')))}")
+        names = sorted(p.name for p in folder.glob("*.yaml"))
+        if folder.name == "models":  # family files: the scale letter goes after the version (yolov8n-p2)
+            names = [re.sub(r"(yolov?\d+)", r"\1{n,s,m,l,x}", n, count=1) for n in names]
+        print(f"{folder.name}: {', '.join(names)}")
     released = released_weights()
     print(f"weights (by bare name, offline): {', '.join(released) or 'none in this install'}")
 
