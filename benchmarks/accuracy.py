@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from benchmarks.accuracy_report import convergence, paired_rows, summarise, write_report
+from benchmarks.accuracy_report import convergence, paired_rows, summarise, versus_rows, write_report
 from benchmarks.paired import image_resamples, merge_coco, replicate_metrics
 
 REPO = Path(__file__).resolve().parents[1]
@@ -440,8 +440,17 @@ def main(argv: list[str] | None = None) -> int:
         help="results folder of a dataset whose runs (same variant and "
         "seed) are the starting weights, e.g. benchmarks/results/accuracy-v2/synth (swarm pretraining)",
     )
+    p.add_argument(
+        "--versus",
+        type=Path,
+        default=None,
+        help="another results folder with the same arms and seeds (e.g. from scratch, against swarm-pretrained "
+        "runs here): the report adds each arm's paired change and whether it changes SR-TOD more than the baseline",
+    )
     args = p.parse_args(argv)
     args.out = args.out.resolve()
+    if args.versus is not None and not args.versus.is_dir():
+        raise SystemExit(f"--versus {args.versus}: no such results folder")
 
     summary = {"machine": machine(), "command": " ".join(["python -m benchmarks.accuracy", *(argv or sys.argv[1:])])}
     for dataset in args.data:
@@ -474,6 +483,17 @@ def main(argv: list[str] | None = None) -> int:
         summary[dataset] = summarise(results, METRICS)
         subsets = sorted({s for r in results for s in r["metrics"]})
         summary.setdefault("paired", {})[dataset] = {s: paired_rows(results, s) for s in subsets}
+        if args.versus is not None:
+            reference = [
+                json.loads(f.read_text())
+                for v in args.variants
+                for f in sorted((args.versus / dataset / v).glob("seed*/result.json"))
+            ]
+            shown = args.versus.resolve()
+            shown = shown.relative_to(REPO) if shown.is_relative_to(REPO) else shown
+            summary.setdefault("versus", {"folder": str(shown)})[dataset] = {
+                s: versus_rows(results, reference, s) for s in subsets
+            }
         curves = {f"{r['variant']} seed {r['seed']}": r["curve"] for r in results if r.get("curve")}
         curves.update(running)
         if curves:
@@ -493,7 +513,7 @@ def merge_summaries(earlier: dict, new: dict) -> dict:
 
     The commands that made the kept entries are listed under "earlier_commands".
     """
-    meta = ("machine", "command", "earlier_commands")
+    meta = ("machine", "command", "earlier_commands", "versus")  # "versus": this command's comparison, if any
     merged = {k: v for k, v in earlier.items() if k not in meta}
     for key, now in new.items():
         old = merged.get(key)

@@ -129,6 +129,62 @@ def paired_rows(results: list[dict], subset: str, metrics=PAIRED_METRICS, base: 
     return rows
 
 
+def versus_rows(results: list[dict], reference: list[dict], subset: str, metrics=PAIRED_METRICS) -> dict:
+    """What this folder's recipe changes against another's, per arm, and whether it changes SR-TOD more.
+
+    Used for swarm pretraining: `results` are runs fine-tuned from the synthetic swarms, `reference` the same arms
+    and seeds from scratch, both evaluated on the same val split with the same image resamples. Per arm: the
+    paired difference results - reference (same arm, same seed). Per arm but the baseline, the interaction: the
+    arm's change minus the baseline's change, seed by seed (a difference of differences; its replicates are the
+    per-resample differences of differences), i.e. "does pretraining help this arm more than the stock model".
+
+    Returns:
+        (dict): {"change": {variant: {metric: paired_difference}}, "interaction": {variant: {metric: ...}}}.
+    """
+    from benchmarks.paired import paired_difference
+
+    def by_arm(rs):
+        out: dict[str, dict[int, dict]] = {}
+        for r in rs:
+            if subset in r["metrics"]:
+                out.setdefault(r["variant"], {})[r["seed"]] = r
+        return out
+
+    def values(seed_runs, m):
+        return {
+            s: {"value": r["metrics"][subset][m], "replicates": r.get("bootstrap", {}).get(subset, {}).get(m)}
+            for s, r in seed_runs.items()
+        }
+
+    def change(arm_runs, ref_runs, m):  # seed -> the recipe's change on that seed, with per-resample changes
+        a, b = values(arm_runs, m), values(ref_runs, m)
+        out = {}
+        for s in set(a) & set(b):
+            reps = None
+            if a[s]["replicates"] and b[s]["replicates"]:
+                reps = list(np.asarray(a[s]["replicates"]) - np.asarray(b[s]["replicates"]))
+            out[s] = {"value": a[s]["value"] - b[s]["value"], "replicates": reps}
+        return out
+
+    now, before = by_arm(results), by_arm(reference)
+    rows = {"change": {}, "interaction": {}}
+    for variant in now:
+        if variant in before:
+            rows["change"][variant] = {
+                m: paired_difference(values(now[variant], m), values(before[variant], m), m) for m in metrics
+            }
+    if "baseline" in now and "baseline" in before:
+        for variant in rows["change"]:
+            if variant != "baseline":
+                rows["interaction"][variant] = {
+                    m: paired_difference(
+                        change(now[variant], before[variant], m), change(now["baseline"], before["baseline"], m), m
+                    )
+                    for m in metrics
+                }
+    return rows
+
+
 def paired_table(rows: dict, metrics=PAIRED_METRICS) -> str:
     """Markdown: mean paired difference to the baseline [95 % interval] (x100), seeds higher, detectable effect."""
     lines = [
@@ -253,7 +309,7 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
     text = document.read_text() if document.is_file() else "# Results\n"
     prefix = tag.replace(":", "_")
     for dataset, table in summary.items():
-        if dataset in {"machine", "command", "earlier_commands", "paired", "curves"}:
+        if dataset in {"machine", "command", "earlier_commands", "paired", "curves", "versus"}:
             continue
         parts = [f"Tables made by: `{summary['command']}`", f"Machine: {summary['machine']}", ""]
         for subset, rows in table.items():
@@ -275,6 +331,23 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
                     "detectable: the smallest true ΔAP a paired t-test on these seeds finds with 80 % power):",
                     "",
                     paired_table(paired),
+                    "",
+                ]
+            versus = summary.get("versus", {}).get(dataset, {}).get(subset)
+            if versus and versus["change"]:
+                parts += [
+                    f"Against `{summary['versus']['folder']}` (same arms, seeds and val images): each arm's change, "
+                    "paired by seed (x100, 95 % interval as above):",
+                    "",
+                    paired_table(versus["change"]),
+                    "",
+                ]
+            if versus and versus["interaction"]:
+                parts += [
+                    "Does it change SR-TOD more than the stock model? The arm's change minus the stock model's, "
+                    "seed by seed (x100; > 0: more for the arm):",
+                    "",
+                    paired_table(versus["interaction"]),
                     "",
                 ]
         curves = summary.get("curves", {}).get(dataset)

@@ -297,3 +297,38 @@ def test_last_fifth_fits_a_trend_with_an_interval_that_noise_widens():
     assert "flat (< 0.5)" in describe_convergence("c", {"values": settled})
     short = last_fifth([0.1, 0.2, 0.3])  # 1 epoch a fifth: 2 points, too few to fit
     assert np.isclose(short["last_fifth_gain"], 0.1) and np.isnan(short["last_fifth_trend"])
+
+
+def test_versus_gives_each_arms_change_and_whether_it_changes_sr_tod_more(tmp_path):
+    import numpy as np
+
+    from benchmarks.accuracy import main
+
+    rng = np.random.default_rng(0)
+    keys = ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")
+    change = {"baseline": 0.02, "fuse": 0.05}  # what the recipe adds, on every seed and every image resample
+    for seed in range(3):
+        for variant in ("baseline", "fuse"):
+            level = 0.3 + 0.01 * seed + (0.01 if variant == "fuse" else 0.0)
+            replicates = level + rng.normal(0, 0.005, 50)
+            for folder, add in (("scratch", 0.0), ("swarm", change[variant])):
+                run = tmp_path / folder / "halmstad" / variant / f"seed{seed}"
+                run.mkdir(parents=True)
+                metrics = {k: level + add for k in keys}
+                boot = {k: list(replicates + add) for k in keys}
+                record = {"variant": variant, "seed": seed, "metrics": {"thermal": metrics}}
+                (run / "result.json").write_text(json.dumps({**record, "bootstrap": {"thermal": boot}}))
+    doc = tmp_path / "results.md"
+    argv = ["--data", "halmstad", "--variants", "baseline", "fuse", "--no-train", "--report", "--doc", str(doc)]
+    assert main([*argv, "--out", str(tmp_path / "swarm"), "--versus", str(tmp_path / "scratch"), "--tag", ""]) == 0
+    versus = json.loads((tmp_path / "swarm" / "summary.json").read_text())["versus"]["halmstad"]["thermal"]
+    for variant, added in change.items():
+        row = versus["change"][variant]["AP"]
+        assert row["n"] == 3 and math.isclose(row["mean"], added, abs_tol=1e-9) and row["higher"] == 3
+        assert row["bootstrap_interval"][0] == pytest.approx(added) == row["bootstrap_interval"][1]
+    interaction = versus["interaction"]["fuse"]["AP"]  # fuse gains 0.05, the stock model 0.02: 0.03 more
+    assert math.isclose(interaction["mean"], 0.03, abs_tol=1e-9) and set(versus["interaction"]) == {"fuse"}
+    text = doc.read_text()
+    assert "Does it change SR-TOD more than the stock model?" in text and "+3.0" in text
+    with pytest.raises(SystemExit, match="--versus"):
+        main([*argv, "--out", str(tmp_path / "swarm"), "--versus", str(tmp_path / "nowhere")])
