@@ -569,7 +569,10 @@ def print_table(dataset: str, table: dict) -> None:
         print(f"\n{dataset} / {subset}: mean ± std over seeds (n), AI-TOD metrics x100")
         print(f"{'variant':10s} {'n':>2s} " + " ".join(f"{m:>12s}" for m in METRICS))
         for variant, stats in rows.items():
-            cells = [f"{stats[m]['mean'] * 100:6.1f} ± {stats[m]['std'] * 100:4.1f}" for m in METRICS]
+            cells = [
+                f"{s['mean'] * 100:6.1f} ± {s['std'] * 100:4.1f}" if np.isfinite(s["mean"]) else "n/a"
+                for s in (stats[m] for m in METRICS)
+            ]
             print(f"{variant:10s} {stats['n']:2d} " + " ".join(f"{c:>12s}" for c in cells))
 
 

@@ -332,3 +332,13 @@ def test_versus_gives_each_arms_change_and_whether_it_changes_sr_tod_more(tmp_pa
     assert "Does it change SR-TOD more than the stock model?" in text and "+3.0" in text
     with pytest.raises(SystemExit, match="--versus"):
         main([*argv, "--out", str(tmp_path / "swarm"), "--versus", str(tmp_path / "nowhere")])
+
+
+def test_the_printed_table_says_n_a_for_a_size_without_boxes(capsys):
+    from benchmarks.accuracy import METRICS, print_table
+
+    values = {m: 0.25 for m in METRICS} | {"AP_vt": float("nan")}
+    table = summarise([{"variant": "baseline", "seed": 0, "metrics": {"thermal": values}}], METRICS)
+    print_table("halmstad", table)
+    out = capsys.readouterr().out
+    assert "nan" not in out and "n/a" in out and "25.0 ±  0.0" in out
