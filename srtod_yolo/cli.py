@@ -139,6 +139,10 @@ COMMANDS: dict[str, Callable[[list[str]], None]] = {
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `srtod` command."""
+    if argv is None:  # the console script (not a call from Python): a user's mistake as its message
+        from .yolo.cli_errors import install_excepthook
+
+        install_excepthook()
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(USAGE)

@@ -29,6 +29,9 @@ model and dataset YAMLs by a glob inside the ultralytics package, and the `yolo`
    QDQ) leaves the SR-TOD gate in FP32 (`srtod_yolo.yolo.export_int8.onnx_int8_quantize`);
 13. `ultralytics.nn.backends.openvino.OpenVINOBackend.load_model`: SR-TOD models run with FP32 inference precision
    on CPUs where OpenVINO would otherwise run them in bfloat16 (`srtod_yolo.yolo.export_int8.compile_in_fp32`).
+14. `sys.excepthook`, in the `yolo` command only: a user's mistake (a file or name that does not exist, input
+   srtod-yolo refuses) prints its message without the traceback (`srtod_yolo.yolo.cli_errors`;
+   `SRTOD_YOLO_TRACEBACK=1` restores it).
 
 A `.pth` file installed with the package calls `install()` when ultralytics is first imported (see
 `srtod_yolo._autoload`); `SRTOD_YOLO_HOOKS=0` switches all of it off. The patches were written for the
@@ -74,6 +77,7 @@ PATCHES = (
     "ultralytics.utils.export.openvino.torch2openvino",
     "ultralytics.utils.export.onnx.onnx_int8_quantize",
     "ultralytics.nn.backends.openvino.OpenVINOBackend.load_model",
+    "sys.excepthook (the yolo command only)",
 )
 # Arguments srtod-yolo adds to the `yolo` grammar, with their defaults.
 EXTRA_ARGS = {
@@ -173,6 +177,9 @@ def install() -> None:
             return
         _state["installing"] = True
         try:
+            from .cli_errors import install_excepthook
+
+            install_excepthook()  # the `yolo` command: a user's mistake as its message, not a traceback
             check_ultralytics_version()
             _install()
             _state["installed"] = True

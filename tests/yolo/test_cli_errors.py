@@ -1,0 +1,65 @@
+"""The `yolo` and `srtod` commands print a user's mistake as its message; bugs keep their traceback."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from srtod_yolo.yolo import cli_errors
+from srtod_yolo.yolo.cli_errors import install_excepthook, is_user_error, short_message
+
+
+def _raise(error, cause=None):
+    try:
+        raise error from cause
+    except BaseException as e:  # noqa: BLE001 - the test inspects what was raised
+        return e
+
+
+def test_user_errors_are_told_from_bugs():
+    assert is_user_error(_raise(FileNotFoundError("clip.mp4 does not exist")))
+    wrapped = _raise(RuntimeError("Dataset 'x.yaml' error: 'x.yaml' does not exist"), FileNotFoundError("x.yaml"))
+    assert is_user_error(wrapped)  # ultralytics' wrapper of a missing file
+    assert not is_user_error(_raise(ValueError("raised outside srtod-yolo")))  # raised in this test file
+    assert not is_user_error(_raise(KeyError("a bug")))
+    from srtod_yolo.data.images import check_frame  # srtod-yolo's own refusal of bad input is a user error
+
+    refused = _raise_from(lambda: check_frame(np.zeros((4, 4), np.uint16)))
+    assert isinstance(refused, ValueError) and is_user_error(refused)
+    assert short_message(refused).startswith(
+        "HighBitDepthError: the source is a uint16 array"
+    ) and "SRTOD_YOLO_TRACEBACK=1" in short_message(refused)
+
+
+def _raise_from(call):
+    try:
+        call()
+    except Exception as e:  # noqa: BLE001
+        return e
+    raise AssertionError("expected an error")
+
+
+def test_only_the_commands_get_the_hook(monkeypatch):
+    monkeypatch.setattr(sys, "excepthook", sys.__excepthook__)
+    assert not install_excepthook("/usr/bin/python") and sys.excepthook is sys.__excepthook__
+    assert install_excepthook("/venv/bin/yolo") and sys.excepthook is not sys.__excepthook__
+    custom = sys.excepthook
+    assert not install_excepthook("/venv/bin/srtod") and sys.excepthook is custom  # a hook already set stays
+
+
+def _yolo(*args, env, cwd, **extra_env):
+    yolo = str(Path(sys.executable).parent / "yolo")
+    return subprocess.run([yolo, *args], capture_output=True, text=True, env={**env, **extra_env}, cwd=cwd, timeout=300)
+
+
+@pytest.mark.slow
+def test_yolo_with_a_missing_source_prints_the_message_not_a_traceback(env, tmp_path):
+    args = ("predict", "model=srtod-yolov8n-p2-halmstad.pt", "source=nope.mp4", f"project={tmp_path}")
+    short = _yolo(*args, env=env, cwd=tmp_path)
+    assert short.returncode != 0
+    assert "Traceback" not in short.stderr and "FileNotFoundError: nope.mp4 does not exist" in short.stderr
+    assert short.stderr.strip().endswith(f"run the command again with {cli_errors.SWITCH}=1)")
+    full = _yolo(*args, env=env, cwd=tmp_path, **{cli_errors.SWITCH: "1"})
+    assert full.returncode != 0 and "Traceback (most recent call last)" in full.stderr
