@@ -268,7 +268,8 @@ def describe_convergence(label: str, curve: dict) -> str:
         return f"{label}: too few epochs yet"
     end = f"end points {c['last_fifth_gain'] * 100:+.1f}"
     if not np.isfinite(c["last_fifth_trend"]):
-        return f"{label}: {end} AP over the last {c['last_fifth_epochs']} epochs"
+        span = "epoch" if c["last_fifth_epochs"] == 1 else f"{c['last_fifth_epochs']} epochs"
+        return f"{label}: {end} AP over the last {span}"
     low, high = (100 * v for v in c["last_fifth_trend_ci"])
     verdict = "flat (< 0.5)" if high < 0.5 else "still rising" if low > 0 else "not yet decided"
     return (
