@@ -102,31 +102,38 @@ def plot(rows: dict, metrics: tuple[str, ...], path: Path, title: str) -> Path:
     return path
 
 
-def paired_rows(results: list[dict], subset: str, metrics=PAIRED_METRICS, base: str = "baseline") -> dict:
-    """Paired difference of each variant to `base` on one subset, per metric (see `benchmarks.paired`)."""
-    from benchmarks.paired import paired_difference
-
+def _by_arm(results: list[dict], subset: str) -> dict[str, dict[int, dict]]:
+    """variant -> seed -> run result, for the runs evaluated on `subset`."""
     runs: dict[str, dict[int, dict]] = {}
     for r in results:
         if subset in r["metrics"]:
             runs.setdefault(r["variant"], {})[r["seed"]] = r
+    return runs
+
+
+def _seed_values(seed_runs: dict[int, dict], subset: str, metric: str) -> dict[int, dict]:
+    """seed -> {"value": the metric on the whole split, "replicates": its image-resample values or None}."""
+    return {
+        s: {"value": r["metrics"][subset][metric], "replicates": r.get("bootstrap", {}).get(subset, {}).get(metric)}
+        for s, r in seed_runs.items()
+    }
+
+
+def paired_rows(results: list[dict], subset: str, metrics=PAIRED_METRICS, base: str = "baseline") -> dict:
+    """Paired difference of each variant to `base` on one subset, per metric (see `benchmarks.paired`)."""
+    from benchmarks.paired import paired_difference
+
+    runs = _by_arm(results, subset)
     if base not in runs:
         return {}
-    rows = {}
-    for variant, by_seed in runs.items():
-        if variant == base:
-            continue
-        rows[variant] = {}
-        for m in metrics:
-
-            def values(seed_runs, m=m):
-                return {
-                    s: {"value": r["metrics"][subset][m], "replicates": r.get("bootstrap", {}).get(subset, {}).get(m)}
-                    for s, r in seed_runs.items()
-                }
-
-            rows[variant][m] = paired_difference(values(by_seed), values(runs[base]), m)
-    return rows
+    return {
+        variant: {
+            m: paired_difference(_seed_values(by_seed, subset, m), _seed_values(runs[base], subset, m), m)
+            for m in metrics
+        }
+        for variant, by_seed in runs.items()
+        if variant != base
+    }
 
 
 def versus_rows(results: list[dict], reference: list[dict], subset: str, metrics=PAIRED_METRICS) -> dict:
@@ -143,21 +150,8 @@ def versus_rows(results: list[dict], reference: list[dict], subset: str, metrics
     """
     from benchmarks.paired import paired_difference
 
-    def by_arm(rs):
-        out: dict[str, dict[int, dict]] = {}
-        for r in rs:
-            if subset in r["metrics"]:
-                out.setdefault(r["variant"], {})[r["seed"]] = r
-        return out
-
-    def values(seed_runs, m):
-        return {
-            s: {"value": r["metrics"][subset][m], "replicates": r.get("bootstrap", {}).get(subset, {}).get(m)}
-            for s, r in seed_runs.items()
-        }
-
     def change(arm_runs, ref_runs, m):  # seed -> the recipe's change on that seed, with per-resample changes
-        a, b = values(arm_runs, m), values(ref_runs, m)
+        a, b = _seed_values(arm_runs, subset, m), _seed_values(ref_runs, subset, m)
         out = {}
         for s in set(a) & set(b):
             reps = None
@@ -166,12 +160,13 @@ def versus_rows(results: list[dict], reference: list[dict], subset: str, metrics
             out[s] = {"value": a[s]["value"] - b[s]["value"], "replicates": reps}
         return out
 
-    now, before = by_arm(results), by_arm(reference)
+    now, before = _by_arm(results, subset), _by_arm(reference, subset)
     rows = {"change": {}, "interaction": {}}
     for variant in now:
         if variant in before:
             rows["change"][variant] = {
-                m: paired_difference(values(now[variant], m), values(before[variant], m), m) for m in metrics
+                m: paired_difference(_seed_values(now[variant], subset, m), _seed_values(before[variant], subset, m), m)
+                for m in metrics
             }
     if "baseline" in now and "baseline" in before:
         for variant in rows["change"]:

@@ -8,7 +8,6 @@ srtod info
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -113,7 +112,7 @@ def _info(tokens: list[str]) -> None:
 
     from . import __version__
     from .weights import released_weights
-    from .yolo.hooks import SUPPORTED_ULTRALYTICS, config_dirs, hooks_enabled
+    from .yolo.hooks import SUPPORTED_ULTRALYTICS, config_dirs, hooks_enabled, scaled
 
     parse_args(tokens, {})
     print(
@@ -123,7 +122,7 @@ def _info(tokens: list[str]) -> None:
     for folder in config_dirs():
         names = sorted(p.name for p in folder.glob("*.yaml"))
         if folder.name == "models":  # family files: the scale letter goes after the version (yolov8n-p2)
-            names = [re.sub(r"(yolov?\d+)", r"\1{n,s,m,l,x}", n, count=1) for n in names]
+            names = [scaled(n, "{n,s,m,l,x}") for n in names]
         print(f"{folder.name}: {', '.join(names)}")
     released = released_weights()
     print(f"weights (by bare name, offline): {', '.join(released) or 'none in this install'}")

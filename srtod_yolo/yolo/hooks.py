@@ -133,6 +133,16 @@ _missed = threading.local()  # the last YAML name check_file did not find with h
 SCALE = r"(\d+)([nslmx])(.+)?$"  # ultralytics' yaml_model_load: yolov8n-p2.yaml is yolov8-p2.yaml at scale n
 
 
+def unscaled(name: str) -> str:
+    """The family file a scaled model name loads (yolov8n-p2.yaml -> yolov8-p2.yaml), ultralytics' rule."""
+    return re.sub(SCALE, r"\1\3", name)
+
+
+def scaled(family: str, scale: str) -> str:
+    """A family file's name with a scale letter (or any text) after the version: yolov8-p2.yaml -> yolov8n-p2.yaml."""
+    return re.sub(r"(yolov?\d+)", rf"\g<1>{scale}", family, count=1)
+
+
 def misspelled_config(name: str | Path) -> str | None:
     """'Did you mean' for a bare YAML name close to a shipped one (e.g. srtod-yolov8n-p3.yaml), else None.
 
@@ -146,12 +156,12 @@ def misspelled_config(name: str | Path) -> str | None:
         return None
     shipped = shipped_configs()
     close = close_names(name, shipped, cutoff=0.75)
-    unified = re.sub(SCALE, r"\1\3", name)
+    unified = unscaled(name)
     if unified != name:
         scale = re.search(SCALE, name).group(2)
         models = [n for n, p in shipped.items() if p.parent.name == "models"]
-        scaled = [re.sub(r"(yolov?\d+)", rf"\g<1>{scale}", n, count=1) for n in close_names(unified, models, 0.75)]
-        close = [n for n in scaled if re.sub(SCALE, r"\1\3", n) in shipped] or close
+        suggested = [scaled(n, scale) for n in close_names(unified, models, 0.75)]
+        close = [n for n in suggested if unscaled(n) in shipped] or close
     if not close:
         return None
     return f"Did you mean {' or '.join(close)}? `srtod info` lists every model, dataset and tracker srtod-yolo ships"
@@ -266,7 +276,7 @@ def _install() -> None:
                 # yaml_model_load tries the name as typed (hard=False), then without its scale letter: name the
                 # typed one, so that the hint keeps the scale (srtod-yolov8n-p3.yaml -> srtod-yolov8n-p2.yaml).
                 typed = getattr(_missed, "name", None)
-                typed = typed if typed and typed != str(file) and re.sub(SCALE, r"\1\3", typed) == str(file) else None
+                typed = typed if typed and typed != str(file) and unscaled(typed) == str(file) else None
                 hint = misspelled_config(typed or file)
                 if hint:
                     raise FileNotFoundError(f"'{typed}' does not exist. {hint}" if typed else f"{e}. {hint}") from e
