@@ -231,6 +231,26 @@ def prepare_synth(folder: Path, imgsz: int, train: int = 1000, val: int = 200) -
     return {"all": root / "data.yaml"}
 
 
+def pretrained_weights(folder: Path, variant: str, seed: int, pretrain_seed: int | None = None) -> Path:
+    """The starting weights of a `--pretrain-from` run: the same variant's last epoch in another results folder.
+
+    Args:
+        folder (Path): The other study's dataset folder (e.g. benchmarks/results/accuracy-v2/synth).
+        variant (str): The arm; pretraining and fine-tuning use the same one.
+        seed (int): The fine-tuning seed; by default its own pretraining run starts it too.
+        pretrain_seed (int | None): Start every fine-tuning seed from this pretraining seed instead (one released
+            starting point, as users get it: the seed spread is then that of fine-tuning alone).
+
+    Raises:
+        SystemExit: The pretraining run has no last.pt.
+    """
+    source = seed if pretrain_seed is None else pretrain_seed
+    path = Path(folder) / variant / f"seed{source}" / "train" / "weights" / "last.pt"
+    if not path.is_file():
+        raise SystemExit(f"--pretrain-from: {path} does not exist; train {variant} seed {source} there first")
+    return path
+
+
 def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[str, Path]) -> dict:
     """Train one variant with one seed through the `yolo` command, then evaluate its last weights on each subset."""
     run_dir = args.out / dataset / variant / f"seed{seed}"
@@ -239,10 +259,8 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
     if args.native:
         schedule["native"] = True  # visible frames trained in native-resolution tiles, evaluated at native size
     pretrained = None
-    if args.pretrain_from:  # e.g. swarm pretraining: the same variant and seed, trained on the synthetic swarms
-        pretrained = args.pretrain_from / variant / f"seed{seed}" / "train" / "weights" / "last.pt"
-        if not pretrained.is_file():
-            raise SystemExit(f"--pretrain-from: {pretrained} does not exist; train {variant} seed {seed} there first")
+    if args.pretrain_from:  # e.g. swarm pretraining: the same variant, trained on the synthetic swarms
+        pretrained = pretrained_weights(args.pretrain_from, variant, seed, args.pretrain_seed)
         schedule["pretrained"] = str(pretrained.relative_to(REPO) if pretrained.is_relative_to(REPO) else pretrained)
     if result_file.is_file():
         result = json.loads(result_file.read_text())
@@ -441,6 +459,13 @@ def main(argv: list[str] | None = None) -> int:
         "seed) are the starting weights, e.g. benchmarks/results/accuracy-v2/synth (swarm pretraining)",
     )
     p.add_argument(
+        "--pretrain-seed",
+        type=int,
+        default=None,
+        help="with --pretrain-from: start every seed from this seed's pretraining run (one starting point, as "
+        "released), not from its own",
+    )
+    p.add_argument(
         "--versus",
         type=Path,
         default=None,
@@ -451,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out = args.out.resolve()
     if args.versus is not None and not args.versus.is_dir():
         raise SystemExit(f"--versus {args.versus}: no such results folder")
+    if args.pretrain_seed is not None and args.pretrain_from is None:
+        raise SystemExit("--pretrain-seed chooses the run of --pretrain-from to start from: give --pretrain-from too")
 
     summary = {"machine": machine(), "command": " ".join(["python -m benchmarks.accuracy", *(argv or sys.argv[1:])])}
     for dataset in args.data:

@@ -342,3 +342,20 @@ def test_the_printed_table_says_n_a_for_a_size_without_boxes(capsys):
     print_table("halmstad", table)
     out = capsys.readouterr().out
     assert "nan" not in out and "n/a" in out and "25.0 ±  0.0" in out
+
+
+def test_pretraining_starts_each_seed_from_its_own_run_or_from_the_one_chosen(tmp_path):
+    from benchmarks.accuracy import main, pretrained_weights
+
+    for seed in (0, 3):
+        weights = tmp_path / "synth" / "fuse" / f"seed{seed}" / "train" / "weights" / "last.pt"
+        weights.parent.mkdir(parents=True)
+        weights.write_bytes(b"")
+    assert pretrained_weights(tmp_path / "synth", "fuse", 3) == tmp_path / "synth/fuse/seed3/train/weights/last.pt"
+    assert pretrained_weights(tmp_path / "synth", "fuse", 3, 0) == tmp_path / "synth/fuse/seed0/train/weights/last.pt"
+    with pytest.raises(SystemExit, match=r"seed1/train/weights/last.pt does not exist; train fuse seed 1 there"):
+        pretrained_weights(tmp_path / "synth", "fuse", 1)
+    with pytest.raises(SystemExit, match=r"baseline/seed0/.* does not exist; train baseline seed 0"):
+        pretrained_weights(tmp_path / "synth", "baseline", 3, 0)
+    with pytest.raises(SystemExit, match="give --pretrain-from too"):
+        main(["--data", "synth", "--pretrain-seed", "0", "--out", str(tmp_path / "o")])
