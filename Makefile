@@ -6,7 +6,8 @@ PY     := $(VENV)/bin/python
 TORCH  ?= torch==2.14.1 torchvision==0.29.1
 export YOLO_OFFLINE ?= 1
 
-.PHONY: install demo test lint dist bench-latency bench-deploy bench-accuracy bench-tracking clean
+.PHONY: install demo test lint dist bench-latency bench-deploy bench-accuracy bench-accuracy-swarms \
+	bench-accuracy-real bench-accuracy-report bench-tracking clean
 
 install: $(VENV)/.installed
 
@@ -38,8 +39,29 @@ bench-latency: install
 bench-deploy: install
 	$(PY) -m benchmarks.latency_deploy --readme
 
-bench-accuracy: install
-	$(PY) -m benchmarks.accuracy
+# The second accuracy study (docs/results.md), stage 2 and its tables. Resumable: finished runs are skipped and an
+# interrupted one resumes from its last epoch. Two trainings at once use a 2-core machine best: run
+# `make bench-accuracy-swarms` and `make bench-accuracy-real` side by side, then `make bench-accuracy-report`.
+V2 := benchmarks/results/accuracy-v2
+bench-accuracy: bench-accuracy-swarms bench-accuracy-real bench-accuracy-report
+
+bench-accuracy-swarms: install
+	$(PY) -m benchmarks.accuracy --data synth --variants baseline fuse full --seeds 0 1 2 3 4 --epochs 60 \
+	    --imgsz 256 --synth-images 600 300 --bootstrap 200 --out $(V2)-60ep
+
+bench-accuracy-real: install  # the swarm runs it starts from (stage 1, seed 0, 40 epochs) first
+	$(PY) -m benchmarks.accuracy --data synth --variants baseline fuse --seeds 0 --epochs 40 --imgsz 256 \
+	    --synth-images 600 300 --curve --bootstrap 200 --out $(V2)
+	$(PY) -m benchmarks.accuracy --data halmstad --native --variants baseline fuse --seeds 0 1 2 3 4 --epochs 30 \
+	    --imgsz 320 --bootstrap 200 --pretrain-from $(V2)/synth --pretrain-seed 0 --out $(V2)-swarm
+	$(PY) -m benchmarks.accuracy --data halmstad --native --variants baseline fuse --seeds 0 --epochs 30 --imgsz 320 \
+	    --bootstrap 200 --out $(V2)
+
+bench-accuracy-report: install
+	$(PY) -m benchmarks.accuracy --data synth halmstad --no-train --report --out $(V2)
+	$(PY) -m benchmarks.accuracy --data synth --variants baseline fuse full --no-train --report --out $(V2)-60ep
+	$(PY) -m benchmarks.accuracy --data halmstad --variants baseline fuse full --no-train --report \
+	    --out $(V2)-swarm --versus $(V2)
 
 bench-tracking: install
 	$(PY) -m benchmarks.tracking --frames 0
