@@ -455,8 +455,8 @@ def main(argv: list[str] | None = None) -> int:
         "--pretrain-from",
         type=Path,
         default=None,
-        help="results folder of a dataset whose runs (same variant and "
-        "seed) are the starting weights, e.g. benchmarks/results/accuracy-v2/synth (swarm pretraining)",
+        help="results folder of a dataset whose runs (same variant, and the same seed unless --pretrain-seed) are "
+        "the starting weights, e.g. benchmarks/results/accuracy-v2/synth (swarm pretraining)",
     )
     p.add_argument(
         "--pretrain-seed",
