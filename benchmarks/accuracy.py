@@ -268,6 +268,7 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
             raise SystemExit(
                 f"{result_file} was trained with {result['schedule']}, not {schedule}: use another --out folder"
             )
+        print("  finished earlier: kept", flush=True)
         return result
     run_dir.mkdir(parents=True, exist_ok=True)
     model = variant_yaml(variant, run_dir)
@@ -311,6 +312,7 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
     else:
         if started:
             print(f"  resuming the interrupted run from {weights}", flush=True)
+        print(f"  training {len(epochs)}/{args.epochs} epochs done; follow it: tail -f {log_file}", flush=True)
         start = time.time() - earlier
         with open(log_file, "a" if started else "w") as log:
             run = command[:2] + [f"model={weights}", "resume=True"] if started else command
@@ -496,17 +498,17 @@ def main(argv: list[str] | None = None) -> int:
             [0, 1, 2] if not args.no_train else found_seeds(args.out / dataset, args.variants, running=True)
         )
         # Seed-major order: after each seed the comparison of every variant is complete.
-        for seed in seeds:
-            for variant in args.variants:
-                result_file = args.out / dataset / variant / f"seed{seed}" / "result.json"
-                if args.no_train:  # tabulate what exists, whatever schedule it was trained with
-                    if result_file.is_file():
-                        results.append(json.loads(result_file.read_text()))
-                    elif (curve := running_curve(result_file.parent)) is not None:
-                        running[f"{variant} seed {seed} (running, epoch {curve['epochs'][-1]})"] = curve
-                    continue
-                print(f"[{time.strftime('%H:%M:%S')}] {dataset} {variant} seed {seed}", flush=True)
-                results.append(train_and_evaluate(dataset, variant, seed, args, yamls))
+        queue = [(seed, variant) for seed in seeds for variant in args.variants]
+        for number, (seed, variant) in enumerate(queue, 1):
+            result_file = args.out / dataset / variant / f"seed{seed}" / "result.json"
+            if args.no_train:  # tabulate what exists, whatever schedule it was trained with
+                if result_file.is_file():
+                    results.append(json.loads(result_file.read_text()))
+                elif (curve := running_curve(result_file.parent)) is not None:
+                    running[f"{variant} seed {seed} (running, epoch {curve['epochs'][-1]})"] = curve
+                continue
+            print(f"[{time.strftime('%H:%M:%S')}] {dataset} {variant} seed {seed} ({number}/{len(queue)})", flush=True)
+            results.append(train_and_evaluate(dataset, variant, seed, args, yamls))
         summary[dataset] = summarise(results, METRICS)
         subsets = sorted({s for r in results for s in r["metrics"]})
         summary.setdefault("paired", {})[dataset] = {s: paired_rows(results, s) for s in subsets}

@@ -86,7 +86,8 @@ def test_an_interrupted_run_resumes_from_its_last_epoch_and_says_so(tmp_path, en
     command += ["--epochs", "2", "--imgsz", "64", "--batch", "4", "--synth-images", "8", "4", "--out", str(out)]
     proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "resuming the interrupted run" in proc.stdout
+    assert "resuming the interrupted run" in proc.stdout and "synth baseline seed 0 (1/1)" in proc.stdout
+    assert f"training 1/2 epochs done; follow it: tail -f {run_dir / 'train.log'}" in proc.stdout
     rows = (run_dir / "train" / "results.csv").read_text().splitlines()
     assert [int(float(r.split(",")[0])) for r in rows[1:]] == [1, 2]  # the first epoch was not trained again
     result = json.loads((run_dir / "result.json").read_text())
@@ -102,6 +103,10 @@ def test_an_interrupted_run_resumes_from_its_last_epoch_and_says_so(tmp_path, en
     assert (run_dir / "train.log").read_text() == log_before
     again = json.loads((run_dir / "result.json").read_text())
     assert again["resumed"] is True and again["metrics"] == result["metrics"]
+    # finished and evaluated: kept as it is, and said so
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0 and "finished earlier: kept" in proc.stdout and "training" not in proc.stdout
+    assert json.loads((run_dir / "result.json").read_text()) == again
 
 
 def test_tabulating_without_training_takes_every_seed_found_unless_told(tmp_path):
