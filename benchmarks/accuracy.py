@@ -231,6 +231,11 @@ def prepare_synth(folder: Path, imgsz: int, train: int = 1000, val: int = 200) -
     return {"all": root / "data.yaml"}
 
 
+def run_weights(run_dir: Path) -> Path:
+    """A run's last-epoch checkpoint: what `yolo train project=<run_dir> name=train` saves after every epoch."""
+    return Path(run_dir) / "train" / "weights" / "last.pt"
+
+
 def pretrained_weights(folder: Path, variant: str, seed: int, pretrain_seed: int | None = None) -> Path:
     """The starting weights of a `--pretrain-from` run: the same variant's last epoch in another results folder.
 
@@ -245,7 +250,7 @@ def pretrained_weights(folder: Path, variant: str, seed: int, pretrain_seed: int
         SystemExit: The pretraining run has no last.pt.
     """
     source = seed if pretrain_seed is None else pretrain_seed
-    path = Path(folder) / variant / f"seed{source}" / "train" / "weights" / "last.pt"
+    path = run_weights(Path(folder) / variant / f"seed{source}")
     if not path.is_file():
         raise SystemExit(f"--pretrain-from: {path} does not exist; train {variant} seed {source} there first")
     return path
@@ -295,7 +300,7 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         "exist_ok=True",
         *([f"pretrained={pretrained}"] if pretrained else []),
     ]
-    weights = run_dir / "train" / "weights" / "last.pt"
+    weights = run_weights(run_dir)
     log_file = run_dir / "train.log"
     # An interrupted run (machine restarted) goes on from its last epoch through ultralytics' own resume; the
     # record says so, since the data order after the restart differs from an uninterrupted run's. A run whose

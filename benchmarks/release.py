@@ -87,6 +87,8 @@ def release(
         ValueError: A variant without a file name, or a name that is not a bare `.pt` file name.
         FileNotFoundError: A run that is not here.
     """
+    from benchmarks.accuracy import SUBSET_IMGSZ, run_weights
+
     patterns = {**RELEASES, **(names or {})}
     unknown = sorted(set(variants) - set(patterns))
     if unknown:
@@ -101,7 +103,7 @@ def release(
         if not name.endswith(".pt") or Path(name).name != name:
             raise ValueError(f"release name {name!r} for {variant}: give a bare file name ending in .pt")
         run = Path(runs) / dataset / variant / f"seed{seed}"
-        weights = run / "train" / "weights" / "last.pt"
+        weights = run_weights(run)
         if not (run / "result.json").is_file() or not weights.is_file():
             raise FileNotFoundError(
                 f"'{run}' has no finished run (result.json and train/weights/last.pt): run the "
@@ -112,8 +114,6 @@ def release(
         schedule = result["schedule"]
         val = {"imgsz": schedule["imgsz"], "batch": 16, "conf": 0.001}
         if schedule.get("native"):  # each sensor at its native size; "all" from the two sets of predictions
-            from benchmarks.accuracy import SUBSET_IMGSZ
-
             val["imgsz_per_subset"] = dict(SUBSET_IMGSZ)
         records[name] = {
             "dataset": dataset,
