@@ -209,3 +209,18 @@ def test_a_misspelled_dataset_name_says_which_names_exist(tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(FileNotFoundError, match="Did you mean droneswarms-synth.yaml"):
         check_det_dataset("droneswarms-synt.yaml")
+
+
+def test_the_shipped_fuse_yaml_starts_as_the_stock_model_it_loads():
+    """`srtod-fuse-yolov8n-p2.yaml`: the learned cue (zero-init fusion), so stock weights give stock detections."""
+    torch.manual_seed(1)
+    stock = DetectionModel("yolov8n-p2.yaml", nc=4, verbose=False).eval()  # its own random initialisation
+    fuse = SRTODDetectionModel("srtod-fuse-yolov8n-p2.yaml", nc=4, verbose=False)
+    assert fuse.srtod_settings["enhance"] == "fuse" and fuse.srtod_layers[0].dgfe is None
+    fuse.load({"model": stock}, verbose=False)
+    fuse.eval()
+    image = torch.rand(1, 3, 64, 96)
+    with torch.no_grad():
+        assert torch.equal(fuse(image)[0], stock(image)[0])  # the zero-init cue adds exactly nothing at step 0
+        fuse.srtod_layers[0].cue.fuse.bias.fill_(0.5)  # and a trained cue does change the detections
+        assert not torch.equal(fuse(image)[0], stock(image)[0])
