@@ -31,6 +31,7 @@ from benchmarks.tracking_data import (
     Clip,
     frames_of,
     model_detections,
+    native_imgsz,
     noisy_gt_detections,
     real_clips,
     synthetic_clips,
@@ -92,10 +93,12 @@ def evaluate(clips: list[Clip], sources: list[str], trackers: list[str], args) -
     per_clip, groups = [], {}
     for clip in clips:
         for source in sources:
+            imgsz = None
             if source == "noisy-gt":
                 detections, detect_s = noisy_gt_detections(clip, args.noise_seed), 0.0
             else:
-                detections, seconds = model_detections(clip, source, args.imgsz, args.refresh, args.cache)
+                imgsz = native_imgsz(clip.video) if args.imgsz == "native" else args.imgsz
+                detections, seconds = model_detections(clip, source, imgsz, args.refresh, args.cache)
                 detect_s = float(seconds.sum())
             for name in trackers:
                 tracks, track_s = run_tracker(
@@ -105,6 +108,7 @@ def evaluate(clips: list[Clip], sources: list[str], trackers: list[str], args) -
                 first = tracks[np.lexsort((-tracks[:, 6], tracks[:, 0]))]  # per frame, the most confident first
                 sa = state_accuracy(clip.gt, first, clip.frames) if clip.sensor != "synthetic" else None
                 run = {"clip": clip.name, "sensor": clip.sensor, "source": source, "tracker": name, "raw": raw}
+                run["imgsz"] = imgsz  # None for noisy-gt
                 run.update(frames=clip.frames, seconds=detect_s + track_s, state_accuracy=sa)
                 per_clip.append(run)
                 groups.setdefault((clip.sensor, source, name), []).append(run)
@@ -155,6 +159,19 @@ def print_per_clip(per_clip: list[dict], trackers: list[str]) -> str:
     return text
 
 
+def _imgsz(value: str) -> int | str:
+    """--imgsz: 'native' or a positive whole number of pixels."""
+    if value == "native":
+        return value
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise argparse.ArgumentTypeError(f"give 'native' or a positive whole number of pixels, not {value!r}")
+    return size
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--real", nargs="*", default=None, help="real clip names (default all five; give none to skip)")
@@ -165,7 +182,13 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--frames", type=int, default=150, help="first N frames of each real clip (0: all)")
     p.add_argument("--sources", nargs="+", default=list(SOURCES), choices=SOURCES)
     p.add_argument("--trackers", nargs="+", default=list(TRACKERS), choices=list(TRACKERS))
-    p.add_argument("--imgsz", type=int, default=320, help="inference size (the released weights were trained at 320)")
+    p.add_argument(
+        "--imgsz",
+        type=_imgsz,
+        default="native",
+        help="inference size, or 'native' (default): each clip at its own size, thermal 320 and visible 640, as the "
+        "released weights were validated",
+    )
     p.add_argument("--noise-seed", type=int, default=0, help="seed of the noisy-gt detections")
     p.add_argument("--set", nargs="*", default=[], help="key=value overrides of srtod-bytetrack.yaml (for tuning)")
     p.add_argument("--cache", type=Path, default=CACHE, help="folder of rendered clips and cached detections")
@@ -185,6 +208,7 @@ def main(argv: list[str] | None = None) -> dict:
         "machine": machine_info(threads=0) | {"note": "2 cores shared with other engineers' jobs"},
         "synthetic_seeds": args.synthetic_seeds,
         "noise_seed": args.noise_seed,
+        "imgsz": args.imgsz,
         "srtod_bytetrack_overrides": args.set,
         "table": table,
         "markdown": markdown,

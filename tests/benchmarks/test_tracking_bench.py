@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from benchmarks import tracking
 from benchmarks.tracking_data import link_identities
@@ -40,3 +41,28 @@ def test_benchmark_runs_every_tracker_on_a_short_synthetic_clip(tmp_path):
     saved = json.loads(out.read_text())
     assert saved["synthetic_seeds"] == [5] and len(saved["per_clip"]) == 3
     assert np.isfinite([r["MOTA"] for r in saved["table"]]).all()
+
+
+def test_real_clips_are_detected_at_their_native_size_by_default(tmp_path):
+    """Thermal clips (320x256) at imgsz 320, visible ones (640x512) at 640: the released weights' validation sizes."""
+    result = tracking.main(
+        ["--real", "IR_DRONE_025", "V_DRONE_011", "--frames", "2", "--synthetic-seeds", "--sources", "baseline"]
+        + ["--trackers", "bytetrack", "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "t.json")]
+    )
+    sizes = {r["clip"]: r["imgsz"] for r in result["per_clip"]}
+    assert sizes == {"IR_DRONE_025": 320, "V_DRONE_011": 640}
+    assert sorted(p.name for p in (tmp_path / "cache" / "detections").iterdir()) == [
+        "IR_DRONE_025-f2-baseline-320.npz",
+        "V_DRONE_011-f2-baseline-640.npz",
+    ]
+    fixed = tracking.main(
+        ["--real", "V_DRONE_011", "--frames", "2", "--synthetic-seeds", "--sources", "baseline", "--imgsz", "320"]
+        + ["--trackers", "bytetrack", "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "t.json")]
+    )
+    assert [r["imgsz"] for r in fixed["per_clip"]] == [320]
+
+
+def test_a_bad_inference_size_names_the_argument(capsys):
+    with pytest.raises(SystemExit):
+        tracking.main(["--imgsz", "big"])
+    assert "--imgsz" in capsys.readouterr().err
