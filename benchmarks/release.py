@@ -12,16 +12,18 @@ The second study's runs (docs/results.md) release the same way from their folder
     python -m benchmarks.release --runs benchmarks/results/accuracy-v2-swarm --dataset halmstad --seed 0 \
         --variants baseline fuse --name fuse=srtod-yolov8n-p2-{dataset}.pt
     python -m benchmarks.release --runs benchmarks/results/accuracy-v2 --dataset synth --seed 0 \
-        --variants baseline fuse --name baseline=yolov8n-p2-swarm.pt fuse=srtod-yolov8n-p2-swarm.pt
+        --variants baseline fuse --name baseline=yolov8n-p2-swarm.pt fuse=srtod-fuse-yolov8n-p2-swarm.pt
 
 (the second: swarm-trained `pretrained=` starting points). A run trained with `--native` records how each sensor is
-validated (thermal at imgsz 320, visible at 640), as the benchmark measured it.
+validated (thermal at imgsz 320, visible at 640), as the benchmark measured it; a synthetic run records which
+val images to render again (`benchmarks.accuracy.prepare_synth`: seed 0, its size and counts).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -115,6 +117,11 @@ def release(
         val = {"imgsz": schedule["imgsz"], "batch": 16, "conf": 0.001}
         if schedule.get("native"):  # each sensor at its native size; "all" from the two sets of predictions
             val["imgsz_per_subset"] = dict(SUBSET_IMGSZ)
+        if dataset == "synth":  # the val images to re-render: `prepare_synth`'s folder synth-<imgsz>-<train>-<val>
+            found = re.search(r"synth-(\d+)-(\d+)-(\d+)/data\.yaml", result["command"])
+            if not found:
+                raise ValueError(f"'{run}/result.json': its command names no synth-<imgsz>-<train>-<val> data set")
+            val["synth"] = {"seed": 0, "imgsz": int(found[1]), "train": int(found[2]), "val": int(found[3])}
         records[name] = {
             "dataset": dataset,
             "variant": variant,

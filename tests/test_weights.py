@@ -39,11 +39,15 @@ def _yolo_val_files(name, data, imgsz, v, folder, sandbox, env):
 def test_released_weights_reproduce_their_recorded_val_metrics(name, sandbox, env, tmp_path):
     """Each record is checked the way its benchmark measured it: one size for every frame, or (`--native` runs,
     `imgsz_per_subset`) each sensor at its own size and 'all' from the two sets of predictions together."""
-    from benchmarks.accuracy import prepare_halmstad
+    from benchmarks.accuracy import prepare_halmstad, prepare_synth
     from benchmarks.paired import merge_coco
 
     record = RECORDS[name]
-    data = prepare_halmstad(tmp_path / "data")  # links to the shared frames; caches stay in tmp
+    if record["dataset"] == "synth":  # the same val images rendered again (each image depends on its index alone)
+        s = record["val"]["synth"]
+        data = prepare_synth(tmp_path / "data", s["imgsz"], train=0, val=s["val"])
+    else:
+        data = prepare_halmstad(tmp_path / "data")  # links to the shared frames; caches stay in tmp
     v = record["val"]
     sizes = v.get("imgsz_per_subset") or {"all": v["imgsz"]}
     files = {s: _yolo_val_files(name, data[s], z, v, tmp_path / f"val_{s}", sandbox, env) for s, z in sizes.items()}

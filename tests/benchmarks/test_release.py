@@ -8,13 +8,13 @@ import pytest
 from benchmarks.release import REPO, main
 
 
-def _run(runs, variant, weights, native):
-    run = runs / "halmstad" / variant / "seed0"
+def _run(runs, variant, weights, native, dataset="halmstad", data="x"):
+    run = runs / dataset / variant / "seed0"
     (run / "train" / "weights").mkdir(parents=True)
     shutil.copy(weights, run / "train" / "weights" / "last.pt")
     schedule = {"epochs": 30, "imgsz": 320, "batch": 16, "fraction": 1.0, **({"native": True} if native else {})}
     metrics = {"all": {"AP": 0.2}, "thermal": {"AP": 0.25}, "visible": {"AP": 0.15}}
-    command = f"train model=x.yaml data={REPO}/benchmarks/results/x/data.yaml seed=0"
+    command = f"train model=x.yaml data={REPO}/benchmarks/results/{data}/data.yaml seed=0"
     (run / "result.json").write_text(json.dumps({"schedule": schedule, "metrics": metrics, "command": command}))
 
 
@@ -36,6 +36,18 @@ def test_a_second_study_run_is_released_under_the_name_given_with_its_native_val
     assert fuse["bytes"] == (out / "srtod-yolov8n-p2-halmstad.pt").stat().st_size < 10e6
     assert "srtod-yolov8n-p2-halmstad.pt: " in capsys.readouterr().out
     assert YOLO(str(out / "srtod-yolov8n-p2-halmstad.pt")).model.srtod_layers  # a loadable SR-TOD checkpoint
+
+
+@pytest.mark.slow
+def test_a_swarm_run_records_the_val_images_to_render_again(trained, tmp_path):
+    runs, out = tmp_path / "accuracy-v2", tmp_path / "weights"
+    _run(runs, "fuse", trained / "weights" / "last.pt", native=False, dataset="synth", data="v2/synth-256-600-300")
+    main(["--runs", str(runs), "--dataset", "synth", "--variants", "fuse", "--out", str(out)])
+    record = json.loads((out / "metrics.json").read_text())["srtod-fuse-yolov8n-p2-synth.pt"]
+    assert record["val"]["synth"] == {"seed": 0, "imgsz": 256, "train": 600, "val": 300}
+    _run(runs, "baseline", trained / "weights" / "last.pt", native=False, dataset="synth", data="elsewhere")
+    with pytest.raises(SystemExit, match="names no synth-<imgsz>-<train>-<val> data set"):
+        main(["--runs", str(runs), "--dataset", "synth", "--variants", "baseline", "--out", str(out)])
 
 
 def test_bad_release_requests_are_named(tmp_path):
