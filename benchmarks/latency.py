@@ -92,6 +92,20 @@ VARIANTS = {
         sizes=(640,),
         note="shuffle head, residual gate",
     ),
+    "srtod-yolov8n-p2-fuse": Variant(
+        "srtod-fuse-yolov8-p2.yaml",
+        None,
+        V8,
+        sizes=(640,),
+        note="paper head, the difference map as a learned cue (full-resolution map)",
+    ),
+    "srtod-yolov8n-p2-shuffle-fuse": Variant(
+        "srtod-fuse-yolov8-p2.yaml",
+        {"head": "shuffle"},
+        V8,
+        sizes=(640,),
+        note="shuffle head, the learned cue",
+    ),
     V26: Variant("yolo26n-p2.yaml", sizes=(640,), note="stock ultralytics YOLO26n-P2"),
     "srtod-yolo26n-p2-convt": Variant(
         "srtod-yolo26-p2.yaml", {}, V26, sizes=(640,), note="paper head, exact sparse inference"
