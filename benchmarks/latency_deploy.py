@@ -63,6 +63,8 @@ def model_source(name: str, work: Path) -> Path:
     if spec.endswith(".pt"):
         target, released = folder / spec, resolve_weights(spec)
         if not (target.is_file() and filecmp.cmp(target, released, shallow=False)):  # kept as is: AP records reused
+            for stale in folder.iterdir():  # exports and records of other weights under this name (a new release)
+                shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
             shutil.copy(released, target)
         return target
     import yaml

@@ -8,6 +8,7 @@ seconds spent decoding and detecting each frame, so that every tracker runs on t
 from __future__ import annotations
 
 import csv
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,13 +193,17 @@ def model_detections(
     Returns:
         (tuple[np.ndarray, np.ndarray]): (D, 7) rows frame, x0, y0, x1, y1, conf, cls; (frames,) seconds.
     """
-    path = cache / "detections" / f"{clip.name}-f{clip.frames}-{source}-{imgsz}.npz"
+    from srtod_yolo.weights import resolve_weights
+
+    weights = resolve_weights(MODELS[source]) or MODELS[source]  # a released bare name, or a path
+    digest = hashlib.sha256(Path(weights).read_bytes()).hexdigest()[:10]  # new weights under a name: new detections
+    path = cache / "detections" / f"{clip.name}-f{clip.frames}-{source}-{imgsz}-{digest}.npz"
     if path.is_file() and not refresh:
         cached = np.load(path)
         return cached["detections"], cached["seconds"]
     from ultralytics import YOLO
 
-    model = YOLO(MODELS[source])
+    model = YOLO(weights)
     rows, seconds = [], []
     model.predict(np.zeros((64, 64, 3), np.uint8), imgsz=imgsz, verbose=False, device="cpu")  # warm-up
     start = time.perf_counter()

@@ -97,3 +97,18 @@ def test_val_ap_writes_the_coco_files_it_scores_and_reuses_its_record(trained, t
     (folder / "ap.json").write_text(json.dumps({**record, "AP": -1.0}))
     assert val_ap(weights, tiny_synth / "data.yaml", 160, folder) == -1.0  # not re-validated: the record is read
     assert val_ap(weights, tiny_synth / "data.yaml", 128, folder) != -1.0  # another size: validated again
+
+
+def test_new_weights_under_a_released_name_drop_the_old_exports(tmp_path):
+    """The work folder keeps exports between runs; a new release under the same name must not reuse them."""
+    import benchmarks.latency_deploy as deploy
+    from srtod_yolo.weights import released_weights
+
+    name = next(n for n, (spec, _) in deploy.MODELS.items() if spec == "yolov8n-p2-halmstad.pt")
+    source = deploy.model_source(name, tmp_path)
+    export = source.parent / f"{source.stem}_fp32.onnx"
+    export.write_bytes(b"an export of these weights")
+    assert deploy.model_source(name, tmp_path) == source and export.is_file()  # same weights: exports kept
+    source.write_bytes(released_weights()["yolov8n-p2-swarm.pt"].read_bytes())  # as if the release had changed
+    assert deploy.model_source(name, tmp_path) == source and not export.exists()
+    assert source.read_bytes() == released_weights()["yolov8n-p2-halmstad.pt"].read_bytes()

@@ -51,10 +51,8 @@ def test_real_clips_are_detected_at_their_native_size_by_default(tmp_path):
     )
     sizes = {r["clip"]: r["imgsz"] for r in result["per_clip"]}
     assert sizes == {"IR_DRONE_025": 320, "V_DRONE_011": 640}
-    assert sorted(p.name for p in (tmp_path / "cache" / "detections").iterdir()) == [
-        "IR_DRONE_025-f2-baseline-320.npz",
-        "V_DRONE_011-f2-baseline-640.npz",
-    ]
+    cached = sorted(p.name.rsplit("-", 1)[0] for p in (tmp_path / "cache" / "detections").iterdir())
+    assert cached == ["IR_DRONE_025-f2-baseline-320", "V_DRONE_011-f2-baseline-640"]
     fixed = tracking.main(
         ["--real", "V_DRONE_011", "--frames", "2", "--synthetic-seeds", "--sources", "baseline", "--imgsz", "320"]
         + ["--trackers", "bytetrack", "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "t.json")]
@@ -66,3 +64,16 @@ def test_a_bad_inference_size_names_the_argument(capsys):
     with pytest.raises(SystemExit):
         tracking.main(["--imgsz", "big"])
     assert "--imgsz" in capsys.readouterr().err
+
+
+def test_cached_detections_belong_to_the_weights_that_made_them(tmp_path, monkeypatch):
+    """Other weights under a source's name (a new release) are detected afresh, not read from the old cache."""
+    from benchmarks import tracking_data
+    from srtod_yolo.weights import released_weights
+
+    (clip,) = tracking_data.real_clips(["IR_DRONE_025"], 2)
+    first, _ = tracking_data.model_detections(clip, "baseline", 320, cache=tmp_path)
+    monkeypatch.setitem(tracking_data.MODELS, "baseline", str(released_weights()["yolov8n-p2-swarm.pt"]))
+    other, _ = tracking_data.model_detections(clip, "baseline", 320, cache=tmp_path)
+    assert len(list((tmp_path / "detections").iterdir())) == 2
+    assert first.shape != other.shape or not np.array_equal(first, other)
