@@ -21,7 +21,8 @@ from benchmarks.common import REPO
 
 REAL = REPO.parent / "shared" / "data" / "real-halmstad-drone" / "videos"
 CACHE = REPO / "runs" / "tracking-cache"
-MODELS = {"baseline": "yolov8n-p2-halmstad.pt", "srtod": "srtod-yolov8n-p2-halmstad.pt"}
+# The released stock and SR-TOD (learned cue) detectors, trained the same way (weights/README.md).
+MODELS = {"baseline": "yolov8n-p2-halmstad.pt", "srtod": "srtod-fuse-yolov8n-p2-halmstad.pt"}
 CONF = 0.05  # cache everything above this; each tracker applies its own thresholds (all are >= 0.1)
 
 

@@ -13,7 +13,8 @@ RECORDS = json.loads((REPO / "weights" / "metrics.json").read_text())
 
 
 def test_every_released_checkpoint_is_recorded_and_small():
-    released = {"yolov8n-p2-halmstad.pt", "srtod-yolov8n-p2-halmstad.pt", "srtod-rt-yolov8n-p2-halmstad.pt"}
+    released = {"yolov8n-p2-halmstad.pt", "srtod-fuse-yolov8n-p2-halmstad.pt"}  # the second study's recipe
+    released |= {"srtod-yolov8n-p2-halmstad.pt", "srtod-rt-yolov8n-p2-halmstad.pt"}  # the first study's
     released |= {"yolov8n-p2-swarm.pt", "srtod-fuse-yolov8n-p2-swarm.pt"}  # `pretrained=` starting points
     assert set(RECORDS) == set(released_weights()) == released
     for name, path in released_weights().items():
