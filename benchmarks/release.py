@@ -58,10 +58,14 @@ def _copy_without_local_paths(source: Path, target: Path) -> None:
     ckpt = torch.load(source, map_location="cpu", weights_only=False)
     for key, value in ckpt.items():
         if key in ("model", "ema"):
-            if value is not None:
-                value.yaml = _scrub(value.yaml, prefix)
-                args = value.args if isinstance(value.args, dict) else vars(value.args)
-                args.update(_scrub(dict(args), prefix))
+            if value is not None:  # its plain attributes: yaml, args, pt_path (where ultralytics loaded it from)...
+                for name, attribute in list(vars(value).items()):
+                    if name.startswith("_"):
+                        continue
+                    if isinstance(attribute, (str, dict, list, tuple)):
+                        setattr(value, name, _scrub(attribute, prefix))
+                    elif hasattr(attribute, "__dict__") and not isinstance(attribute, torch.nn.Module):
+                        vars(attribute).update(_scrub(dict(vars(attribute)), prefix))  # args as a namespace
         else:
             ckpt[key] = _scrub(value, prefix)
     torch.save(ckpt, target)
