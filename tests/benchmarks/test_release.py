@@ -1,7 +1,6 @@
 """`benchmarks.release`: a benchmark run becomes a released checkpoint with its record, under the name given."""
 
 import json
-import shutil
 
 import pytest
 
