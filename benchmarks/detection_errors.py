@@ -1,0 +1,145 @@
+"""Where a detector's AP goes: which objects it finds, finds as another class, or misses, and what it fires on.
+
+Reads the COCO files that `yolo val save_json=True` writes (and `benchmarks.accuracy` keeps in each run's val_*
+folder): `aitod_gt.json` and `aitod_predictions.json`. For every ground-truth object (ignore regions left out), the
+most confident detection with score >= --conf and IoU >= --iou decides: *found* (same class), *as another class*,
+or *missed*; per class and per AI-TOD size (very tiny < 8 px, tiny 8-16, small 16-32, medium >= 32, by the square
+root of the box area). Detections with score >= --conf that overlap no object at --iou are *background* hits.
+Counts, not AP: they say why two models' AP differ, at one operating point.
+
+    python -m benchmarks.detection_errors benchmarks/results/accuracy-v2-swarm/halmstad/baseline/seed0/val_visible \
+        benchmarks/results/accuracy-v2-swarm/halmstad/fuse/seed0/val_visible --out benchmarks/results/errors.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import command_line
+from benchmarks.paired import _box_iou
+
+SIZES = (("very tiny", 0, 8), ("tiny", 8, 16), ("small", 16, 32), ("medium", 32, float("inf")))
+
+
+def size_name(box: list[float]) -> str:
+    """AI-TOD size of an [x, y, w, h] box by sqrt(w * h), in pixels."""
+    side = float(np.sqrt(max(box[2], 0) * max(box[3], 0)))
+    return next(name for name, low, high in SIZES if low <= side < high)
+
+
+def error_counts(gt: dict, detections: list[dict], conf: float = 0.25, iou: float = 0.25) -> dict:
+    """Per class and size: objects found as their class, found as another class, missed; and background hits.
+
+    Args:
+        gt (dict): COCO ground truth (images, annotations with bbox [x, y, w, h] in pixels, categories).
+        detections (list[dict]): COCO detections (image_id, category_id, bbox, score).
+        conf (float): Lowest detection score counted, in [0, 1].
+        iou (float): Lowest IoU for a detection to hit an object, in (0, 1].
+
+    Returns:
+        (dict): {"classes": {name: {"objects", "found", "as_other": {name: n}, "missed"}}, "sizes": {size:
+        {"objects", "found", "missed"}}, "detections": n >= conf, "background": n hitting no object}.
+
+    Raises:
+        ValueError: conf or iou out of range.
+    """
+    if not 0 <= conf <= 1 or not 0 < iou <= 1:
+        raise ValueError(f"conf must be in [0, 1] and iou in (0, 1], got conf={conf}, iou={iou}")
+    names = {c["id"]: str(c.get("name", c["id"])) for c in gt["categories"]}
+    objects: dict[int, list[dict]] = {}
+    for a in gt["annotations"]:
+        if not a.get("iscrowd", 0) and not a.get("ignore", 0):
+            objects.setdefault(a["image_id"], []).append(a)
+    confident: dict[int, list[dict]] = {}
+    for d in detections:
+        if d["score"] >= conf:
+            confident.setdefault(d["image_id"], []).append(d)
+    classes = {n: {"objects": 0, "found": 0, "as_other": {}, "missed": 0} for n in names.values()}
+    sizes = {name: {"objects": 0, "found": 0, "missed": 0} for name, _, _ in SIZES}
+    background = 0
+    for image in {i["id"] for i in gt["images"]} | set(confident):
+        objs, dets = objects.get(image, []), confident.get(image, [])
+        overlap = _box_iou(
+            np.asarray([o["bbox"] for o in objs], float).reshape(-1, 4),
+            np.asarray([d["bbox"] for d in dets], float).reshape(-1, 4),
+        )
+        hits = overlap >= iou
+        background += int((~hits.any(0)).sum()) if len(objs) else len(dets)
+        scores = np.asarray([d["score"] for d in dets], float)
+        for k, o in enumerate(objs):
+            cls, size = classes[names[o["category_id"]]], sizes[size_name(o["bbox"])]
+            cls["objects"] += 1
+            size["objects"] += 1
+            if not hits[k].any():
+                cls["missed"] += 1
+                size["missed"] += 1
+                continue
+            best = dets[int(np.argmax(np.where(hits[k], scores, -1)))]
+            if best["category_id"] == o["category_id"]:
+                cls["found"] += 1
+                size["found"] += 1
+            else:
+                other = names.get(best["category_id"], str(best["category_id"]))
+                cls["as_other"][other] = cls["as_other"].get(other, 0) + 1
+    n_detections = sum(len(d) for d in confident.values())
+    return {"classes": classes, "sizes": sizes, "detections": n_detections, "background": background}
+
+
+def load_val_folder(folder: Path) -> tuple[dict, list[dict]]:
+    """(ground truth, detections) from a `yolo val save_json=True` folder; names the missing file."""
+    files = [Path(folder) / "aitod_gt.json", Path(folder) / "aitod_predictions.json"]
+    for f in files:
+        if not f.is_file():
+            raise FileNotFoundError(f"'{f}' is missing: give folders written by `yolo val save_json=True`")
+    return json.loads(files[0].read_text()), json.loads(files[1].read_text())
+
+
+def markdown(results: dict[str, dict]) -> str:
+    """One table: a row per (folder, class) and per (folder, size) with objects, found, as another class, missed."""
+    lines = ["| run | class or size | objects | found | as another class | missed |", "|---|---|---:|---:|---:|---:|"]
+    for run, r in results.items():
+        for name, c in r["classes"].items():
+            if c["objects"]:
+                other = sum(c["as_other"].values())
+                lines.append(f"| {run} | {name} | {c['objects']} | {c['found']} | {other} | {c['missed']} |")
+        for name, s in r["sizes"].items():
+            if s["objects"]:
+                other = s["objects"] - s["found"] - s["missed"]
+                lines.append(
+                    f"| {run} | {name} (all classes) | {s['objects']} | {s['found']} | {other} | {s['missed']} |"
+                )
+        lines.append(f"| {run} | detections / background hits | {r['detections']} | | | {r['background']} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("folders", nargs="+", type=Path, help="yolo val save_json=True folders (aitod_*.json)")
+    p.add_argument("--conf", type=float, default=0.25, help="lowest detection score counted (default 0.25)")
+    p.add_argument("--iou", type=float, default=0.25, help="lowest IoU of a hit (default 0.25, AP@0.25's)")
+    p.add_argument("--out", type=Path, default=None, help="JSON output")
+    args = p.parse_args(argv)
+    try:
+        results = {}
+        for folder in args.folders:
+            label = "/".join(folder.resolve().parts[-3:])  # e.g. fuse/seed0/val_visible
+            results[label] = error_counts(*load_val_folder(folder), conf=args.conf, iou=args.iou)
+    except (FileNotFoundError, ValueError) as e:
+        raise SystemExit(str(e)) from e
+    table = markdown(results)
+    print(table)
+    out = {"command": command_line(), "conf": args.conf, "iou": args.iou, "results": results, "markdown": table}
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(out, indent=1) + "\n")
+        print(f"wrote {args.out}")
+    return out
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

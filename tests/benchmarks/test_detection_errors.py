@@ -1,0 +1,53 @@
+"""`benchmarks.detection_errors`: found, found as another class, missed, background hits, by hand-counted cases."""
+
+import json
+
+import pytest
+
+from benchmarks.detection_errors import error_counts, main
+
+GT = {
+    "images": [{"id": 1}, {"id": 2}, {"id": 3}],
+    "categories": [{"id": 0, "name": "drone"}, {"id": 1, "name": "bird"}],
+    "annotations": [
+        {"id": 1, "image_id": 1, "category_id": 0, "bbox": [10, 10, 10, 10]},  # tiny drone: found
+        {"id": 2, "image_id": 1, "category_id": 0, "bbox": [50, 50, 20, 20]},  # small drone: found as a bird
+        {"id": 3, "image_id": 2, "category_id": 1, "bbox": [5, 5, 4, 4]},  # very tiny bird: missed
+        {"id": 4, "image_id": 2, "category_id": 0, "bbox": [80, 80, 40, 40], "iscrowd": 1},  # ignore region
+    ],
+}
+DETECTIONS = [
+    {"image_id": 1, "category_id": 0, "bbox": [10, 10, 10, 10], "score": 0.9},
+    {"image_id": 1, "category_id": 1, "bbox": [50, 50, 20, 20], "score": 0.8},  # the most confident hit decides
+    {"image_id": 1, "category_id": 0, "bbox": [51, 51, 20, 20], "score": 0.3},
+    {"image_id": 2, "category_id": 1, "bbox": [5, 5, 4, 4], "score": 0.1},  # below conf: the bird stays missed
+    {"image_id": 2, "category_id": 0, "bbox": [200, 200, 5, 5], "score": 0.5},  # background
+    {"image_id": 3, "category_id": 0, "bbox": [0, 0, 5, 5], "score": 0.6},  # background in an image with no object
+]
+
+
+def test_each_object_is_found_confused_or_missed_and_stray_detections_are_background():
+    r = error_counts(GT, DETECTIONS, conf=0.25, iou=0.5)
+    assert r["classes"]["drone"] == {"objects": 2, "found": 1, "as_other": {"bird": 1}, "missed": 0}
+    assert r["classes"]["bird"] == {"objects": 1, "found": 0, "as_other": {}, "missed": 1}
+    assert r["sizes"]["tiny"] == {"objects": 1, "found": 1, "missed": 0}
+    assert r["sizes"]["small"] == {"objects": 1, "found": 0, "missed": 0}  # confused: neither found nor missed
+    assert r["sizes"]["very tiny"] == {"objects": 1, "found": 0, "missed": 1}
+    assert r["detections"] == 5 and r["background"] == 2
+    low = error_counts(GT, DETECTIONS, conf=0.05, iou=0.5)
+    assert low["classes"]["bird"]["found"] == 1 and low["detections"] == 6
+
+
+def test_the_command_reads_val_folders_and_names_what_is_missing(tmp_path, capsys):
+    run = tmp_path / "fuse" / "seed0" / "val_visible"
+    run.mkdir(parents=True)
+    (run / "aitod_gt.json").write_text(json.dumps(GT))
+    with pytest.raises(SystemExit, match="aitod_predictions.json' is missing"):
+        main([str(run)])
+    (run / "aitod_predictions.json").write_text(json.dumps(DETECTIONS))
+    out = main([str(run), "--iou", "0.5", "--out", str(tmp_path / "e.json")])
+    assert out["results"]["fuse/seed0/val_visible"]["background"] == 2
+    assert "| fuse/seed0/val_visible | drone | 2 | 1 | 1 | 0 |" in capsys.readouterr().out
+    assert json.loads((tmp_path / "e.json").read_text())["iou"] == 0.5
+    with pytest.raises(SystemExit, match="conf must be in"):
+        main([str(run), "--conf", "2"])
