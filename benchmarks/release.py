@@ -7,10 +7,11 @@ copies the seed's last-epoch weights of the baseline, of full SR-TOD and of the 
 `weights/srtod-rt-yolov8n-p2-<dataset>.pt`, and records in `weights/metrics.json` the validation metrics the
 benchmark measured for them, which `tests/test_weights.py` reproduces with the stock `yolo` command.
 
-The second study's runs (docs/results.md) release the same way from their folder, under the names given:
+The second study's runs (docs/results.md) release the same way from their folder (`fuse` as
+`srtod-fuse-yolov8n-p2-<dataset>.pt`; `--name VARIANT=FILE.pt` gives another name):
 
     python -m benchmarks.release --runs benchmarks/results/accuracy-v2-swarm --dataset halmstad --seed 0 \
-        --variants baseline fuse --name fuse=srtod-yolov8n-p2-{dataset}.pt
+        --variants baseline fuse
     python -m benchmarks.release --runs benchmarks/results/accuracy-v2 --dataset synth --seed 0 \
         --variants baseline fuse --name baseline=yolov8n-p2-swarm.pt fuse=srtod-fuse-yolov8n-p2-swarm.pt
 
@@ -29,7 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RUNS = REPO / "benchmarks" / "results" / "accuracy"
-RELEASES = {  # default file name per variant; --name overrides (e.g. fuse=srtod-yolov8n-p2-{dataset}.pt)
+RELEASES = {  # default file name per variant; --name overrides (e.g. baseline=yolov8n-p2-swarm.pt)
     "baseline": "yolov8n-p2-{dataset}.pt",
     "full": "srtod-yolov8n-p2-{dataset}.pt",
     "rt": "srtod-rt-yolov8n-p2-{dataset}.pt",
