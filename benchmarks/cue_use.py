@@ -96,12 +96,25 @@ def cue_statistics(weights: Path, images: list[Path], imgsz: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("weights", nargs="+", type=Path, help="checkpoints of models trained with srtod: {enhance: fuse}")
-    p.add_argument("--images", type=Path, required=True, help="folder of images with YOLO labels (../labels/...)")
+    p.add_argument(
+        "--images",
+        type=Path,
+        required=True,
+        help="folder of images with YOLO labels (../labels/...), or a .txt listing of such images, one per line",
+    )
     p.add_argument("--imgsz", type=int, default=256)
     p.add_argument("--limit", type=int, default=100, help="first N images by name")
     p.add_argument("--out", type=Path, default=None, help="JSON file to write")
     args = p.parse_args(argv)
-    images = sorted(q for q in args.images.iterdir() if q.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp"})
+    if args.images.suffix == ".txt" and args.images.is_file():  # a listing, as ultralytics' dataset lists
+        images = sorted(Path(line.strip()) for line in args.images.read_text().splitlines() if line.strip())
+        missing = [q for q in images if not q.is_file()]
+        if missing:
+            raise SystemExit(f"--images {args.images}: {len(missing)} listed images do not exist, e.g. {missing[0]}")
+    elif args.images.is_dir():
+        images = sorted(q for q in args.images.iterdir() if q.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp"})
+    else:
+        raise SystemExit(f"--images {args.images}: give a folder of images or a .txt listing of them")
     if not images:
         raise SystemExit(f"--images {args.images}: no images there")
     images = images[: args.limit]

@@ -53,3 +53,16 @@ def test_command_writes_json_and_refuses_a_model_without_the_cue(tmp_path, image
     torch.save({"model": DetectionModel("yolov8n-p2.yaml", nc=1, verbose=False), "train_args": {}}, stock)
     with pytest.raises(SystemExit, match="no DifferenceCue"):
         main([str(stock), "--images", str(images[0].parent), "--imgsz", "96"])
+
+
+def test_images_can_be_a_listing_and_a_bad_one_is_named(tmp_path, images):
+    listing = tmp_path / "val_visible.txt"
+    listing.write_text("\n".join(str(p) for p in images[:2]) + "\n")
+    out = tmp_path / "cue.json"
+    main([str(_checkpoint(tmp_path, 0.2)), "--images", str(listing), "--imgsz", "96", "--out", str(out)])
+    assert json.loads(out.read_text())["rows"][0]["images"] == 2
+    listing.write_text(str(tmp_path / "gone.jpg") + "\n")
+    with pytest.raises(SystemExit, match="1 listed images do not exist"):
+        main([str(_checkpoint(tmp_path, 0.2)), "--images", str(listing)])
+    with pytest.raises(SystemExit, match="give a folder of images or a .txt listing"):
+        main([str(_checkpoint(tmp_path, 0.2)), "--images", str(tmp_path / "nothing")])
