@@ -99,6 +99,19 @@ def load_val_folder(folder: Path) -> tuple[dict, list[dict]]:
     return json.loads(files[0].read_text()), json.loads(files[1].read_text())
 
 
+def run_labels(folders: list[Path]) -> list[str]:
+    """Short distinct names for val folders: the last three path parts (fuse/seed0/val_visible), more where two
+    folders would share them (accuracy-v2/halmstad/baseline/seed0/val_thermal against accuracy-v2-swarm/...)."""
+    parts = [Path(f).resolve().parts for f in folders]
+    if len(set(parts)) < len(parts):
+        raise ValueError("the same val folder is given twice")
+    for n in range(3, max(len(p) for p in parts) + 1):
+        labels = ["/".join(p[-n:]) for p in parts]
+        if len(set(labels)) == len(labels):
+            return labels
+    return ["/".join(p) for p in parts]
+
+
 def markdown(results: dict[str, dict]) -> str:
     """One table: a row per (folder, class) and per (folder, size) with objects, found, as another class, missed."""
     lines = ["| run | class or size | objects | found | as another class | missed |", "|---|---|---:|---:|---:|---:|"]
@@ -126,8 +139,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = p.parse_args(argv)
     try:
         results = {}
-        for folder in args.folders:
-            label = "/".join(folder.resolve().parts[-3:])  # e.g. fuse/seed0/val_visible
+        for label, folder in zip(run_labels(args.folders), args.folders):
             results[label] = error_counts(*load_val_folder(folder), conf=args.conf, iou=args.iou)
     except (FileNotFoundError, ValueError) as e:
         raise SystemExit(str(e)) from e

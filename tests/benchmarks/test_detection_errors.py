@@ -51,3 +51,22 @@ def test_the_command_reads_val_folders_and_names_what_is_missing(tmp_path, capsy
     assert json.loads((tmp_path / "e.json").read_text())["iou"] == 0.5
     with pytest.raises(SystemExit, match="conf must be in"):
         main([str(run), "--conf", "2"])
+
+
+def test_two_studies_runs_of_the_same_arm_and_seed_keep_apart(tmp_path):
+    """accuracy-v2/.../baseline/seed0/val_thermal and accuracy-v2-swarm/.../baseline/seed0/val_thermal: two rows."""
+    folders = []
+    for study, predictions in (("accuracy-v2", DETECTIONS), ("accuracy-v2-swarm", DETECTIONS[:1])):
+        run = tmp_path / study / "halmstad" / "baseline" / "seed0" / "val_thermal"
+        run.mkdir(parents=True)
+        (run / "aitod_gt.json").write_text(json.dumps(GT))
+        (run / "aitod_predictions.json").write_text(json.dumps(predictions))
+        folders.append(str(run))
+    results = main(folders)["results"]
+    assert [r["detections"] for r in results.values()] == [5, 1]
+    assert list(results) == [
+        "accuracy-v2/halmstad/baseline/seed0/val_thermal",
+        "accuracy-v2-swarm/halmstad/baseline/seed0/val_thermal",
+    ]
+    with pytest.raises(SystemExit, match="the same val folder is given twice"):
+        main([folders[0], folders[0]])
