@@ -31,7 +31,8 @@ def format_tables(result: dict) -> str:
         f"{result['runs']} interleaved rounds; x stock = median per-round ratio to {result['baseline']}. Shared "
         f"machine, loaded by other jobs (load average {load} at the start): read the ratios, not the milliseconds. "
         f"INT8 calibrated on {result['calibration_frames']} training frames. AP: AI-TOD AP x100 on the 231 real val "
-        f"frames at imgsz {result['imgsz']} (the released weights were trained at 320). Made by:",
+        f"frames at imgsz {result['imgsz']} (the SR-TOD checkpoints were trained at 320, the stock one at native "
+        "scale, visible frames at 640). Made by:",
         "",
         "```bash",
         result["command"],
