@@ -77,3 +77,12 @@ def test_cached_detections_belong_to_the_weights_that_made_them(tmp_path, monkey
     other, _ = tracking_data.model_detections(clip, "baseline", 320, cache=tmp_path)
     assert len(list((tmp_path / "detections").iterdir())) == 2
     assert first.shape != other.shape or not np.array_equal(first, other)
+
+
+def test_native_size_of_a_video_that_cannot_be_opened_names_it(tmp_path):
+    from benchmarks.tracking_data import native_imgsz
+
+    bad = tmp_path / "not-a-video.mp4"
+    bad.write_bytes(b"no frames here")
+    with pytest.raises(OSError, match="not-a-video.mp4"):
+        native_imgsz(bad)
