@@ -62,6 +62,9 @@ bench-accuracy-report: install
 	$(PY) -m benchmarks.accuracy --data synth --variants baseline fuse full --no-train --report --out $(V2)-60ep
 	$(PY) -m benchmarks.accuracy --data halmstad --variants baseline fuse full --no-train --report \
 	    --out $(V2)-swarm --versus $(V2)
+	$(PY) -m benchmarks.detection_errors $(V2)-60ep/synth/*/seed*/val_all --out benchmarks/results/detection_errors_synth.json
+	$(PY) -m benchmarks.detection_errors $(V2)-swarm/halmstad/*/seed*/val_visible $(V2)-swarm/halmstad/*/seed*/val_thermal \
+	    --out benchmarks/results/detection_errors_real.json
 
 bench-tracking: install
 	$(PY) -m benchmarks.tracking --frames 0
