@@ -69,7 +69,7 @@ def error_counts(gt: dict, detections: list[dict], conf: float = 0.25, iou: floa
             np.asarray([d["bbox"] for d in dets], float).reshape(-1, 4),
         )
         hits = overlap >= iou
-        background += int((~hits.any(0)).sum()) if len(objs) else len(dets)
+        background += int((~hits.any(0)).sum())  # with no object, hits is (0, M): every detection counts
         scores = np.asarray([d["score"] for d in dets], float)
         for k, o in enumerate(objs):
             cls, size = classes[names[o["category_id"]]], sizes[size_name(o["bbox"])]
@@ -92,7 +92,9 @@ def error_counts(gt: dict, detections: list[dict], conf: float = 0.25, iou: floa
 
 def load_val_folder(folder: Path) -> tuple[dict, list[dict]]:
     """(ground truth, detections) from a `yolo val save_json=True` folder; names the missing file."""
-    files = [Path(folder) / "aitod_gt.json", Path(folder) / "aitod_predictions.json"]
+    from benchmarks.accuracy import AITOD_JSON
+
+    files = [Path(folder) / name for name in AITOD_JSON]
     for f in files:
         if not f.is_file():
             raise FileNotFoundError(f"'{f}' is missing: give folders written by `yolo val save_json=True`")

@@ -92,12 +92,13 @@ def evaluate(clips: list[Clip], sources: list[str], trackers: list[str], args) -
 
     per_clip, groups = [], {}
     for clip in clips:
+        size = native_imgsz(clip.video) if args.imgsz == "native" and set(sources) - {"noisy-gt"} else args.imgsz
         for source in sources:
             imgsz = None
             if source == "noisy-gt":
                 detections, detect_s = noisy_gt_detections(clip, args.noise_seed), 0.0
             else:
-                imgsz = native_imgsz(clip.video) if args.imgsz == "native" else args.imgsz
+                imgsz = size
                 detections, seconds = model_detections(clip, source, imgsz, args.refresh, args.cache)
                 detect_s = float(seconds.sum())
             for name in trackers:
