@@ -193,8 +193,7 @@ def paired_table(rows: dict, metrics=PAIRED_METRICS) -> str:
             if not np.isfinite(p.get("mean", float("nan"))):
                 cells.append("n/a")
                 continue
-            interval = p.get("bootstrap_interval") or p.get("t_interval") or p.get("image_interval")
-            mark = "" if p.get("bootstrap_interval") else "ᵗ" if p.get("t_interval") else "ⁱ"
+            interval, mark = interval_of(p)
             ci = f" [{interval[0] * 100:+.1f}, {interval[1] * 100:+.1f}]{mark}" if interval else ""
             cells.append(f"{p['mean'] * 100:+.1f}{ci}")
         ap = by_metric[metrics[0]]
@@ -205,6 +204,72 @@ def paired_table(rows: dict, metrics=PAIRED_METRICS) -> str:
             f"| {LABELS.get(variant, variant)} | {ap['n']} | " + " | ".join(cells) + f" | {higher} | {detectable} |"
         )
     return "\n".join(lines)
+
+
+def interval_of(p: dict) -> tuple[list[float] | None, str]:
+    """The interval a paired-difference record reports, and its mark: two-level bootstrap (""), else the seed-only t
+    interval ("ᵗ"), else the image-only interval of a single seed ("ⁱ"); (None, "") when it has none."""
+    for key, mark in (("bootstrap_interval", ""), ("t_interval", "ᵗ"), ("image_interval", "ⁱ")):
+        if p.get(key):
+            return p[key], mark
+    return None, ""
+
+
+def plot_paired(by_subset: dict[str, dict], path: Path, title: str, metrics=PAIRED_METRICS) -> Path:
+    """The paired differences to the baseline as a picture: one panel per subset, per metric and arm the mean
+    difference (x100) with its 95 % interval (the table's) and each seed's own difference as a dot, against 0.
+
+    Args:
+        by_subset (dict): subset -> `paired_rows` output (variant -> metric -> `paired_difference` record).
+        path (Path): PNG to write.
+        title (str): Figure title.
+
+    Returns:
+        (Path): path.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    subsets = [s for s, rows in by_subset.items() if rows]
+    variants = list(dict.fromkeys(v for s in subsets for v in by_subset[s]))
+    width = 0.8 / max(len(variants), 1)
+    fig, axes = plt.subplots(1, len(subsets), figsize=(4.2 * len(subsets) + 1, 3.6), dpi=110, squeeze=False)
+    colors = plt.get_cmap("tab10")
+    for ax, subset in zip(axes[0], subsets):
+        ax.axhline(0, color="0.3", lw=0.8)
+        for k, variant in enumerate(variants):
+            rows = by_subset[subset].get(variant)
+            if not rows:
+                continue
+            color = colors(k + 1)  # colour 0 is the baseline's in the bar charts
+            for j, m in enumerate(metrics):
+                p = rows[m]
+                if not np.isfinite(p.get("mean", float("nan"))):
+                    continue
+                x = j + (k - (len(variants) - 1) / 2) * width
+                interval, _ = interval_of(p)
+                err = None
+                if interval:
+                    err = [[max(0.0, (p["mean"] - interval[0]) * 100)], [max(0.0, (interval[1] - p["mean"]) * 100)]]
+                label = LABELS.get(variant, variant) if j == 0 else None
+                ax.errorbar([x], [p["mean"] * 100], yerr=err, fmt="o", color=color, capsize=3, ms=5, label=label)
+                seeds = np.asarray(p.get("differences", []), float) * 100
+                ax.plot(np.full(len(seeds), x + width * 0.25), seeds, ".", color=color, alpha=0.5, ms=4)
+        ax.set_xticks(np.arange(len(metrics)), [f"Δ{m}" for m in metrics])
+        n = max((r[metrics[0]]["n"] for r in by_subset[subset].values()), default=0)
+        seeds = "1 seed: the interval resamples images only" if n == 1 else f"{n} seeds"
+        ax.set_title(f"{subset} ({seeds})", fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].set_ylabel("arm - stock, x100 (95 % CI; dots: seeds)")
+    axes[0][0].legend(fontsize=7, loc="best")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def convergence(results_csv: Path, metric: str = "metrics/AP(B)") -> dict:
@@ -346,6 +411,12 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
                     paired_table(versus["interaction"]),
                     "",
                 ]
+        paired = summary.get("paired", {}).get(dataset, {})
+        if any(paired.values()):
+            picture = plot_paired(
+                paired, images / f"paired_{prefix}{dataset}.png", f"{dataset}: paired difference to the stock model"
+            )
+            parts += [f"![{dataset} paired differences](img/{picture.name})", ""]
         curves = summary.get("curves", {}).get(dataset)
         if curves:
             picture = plot_curves(curves, images / f"convergence_{prefix}{dataset}.png", f"{dataset}: val AP per epoch")

@@ -335,6 +335,7 @@ def test_versus_gives_each_arms_change_and_whether_it_changes_sr_tod_more(tmp_pa
     assert math.isclose(interaction["mean"], 0.03, abs_tol=1e-9) and set(versus["interaction"]) == {"fuse"}
     text = doc.read_text()
     assert "Does it change SR-TOD more than the stock model?" in text and "+3.0" in text
+    assert "](img/paired_halmstad.png)" in text and (tmp_path / "img" / "paired_halmstad.png").stat().st_size > 5000
     with pytest.raises(SystemExit, match="--versus"):
         main([*argv, "--out", str(tmp_path / "swarm"), "--versus", str(tmp_path / "nowhere")])
 
@@ -364,3 +365,22 @@ def test_pretraining_starts_each_seed_from_its_own_run_or_from_the_one_chosen(tm
         pretrained_weights(tmp_path / "synth", "baseline", 3, 0)
     with pytest.raises(SystemExit, match="give --pretrain-from too"):
         main(["--data", "synth", "--pretrain-seed", "0", "--out", str(tmp_path / "o")])
+
+
+def test_the_paired_picture_and_table_report_the_same_interval_for_each_kind_of_record(tmp_path):
+    from benchmarks.accuracy_report import interval_of, paired_table, plot_paired
+
+    both = {"mean": 0.01, "n": 3, "higher": 3, "differences": [0.0, 0.01, 0.02]}
+    records = {
+        "fuse": {m: {**both, "bootstrap_interval": [0.002, 0.018], "t_interval": [-0.1, 0.1]} for m in METRICS},
+        "full": {m: {**both, "bootstrap_interval": None, "t_interval": [-0.02, 0.04]} for m in METRICS},
+        "nwd": {m: {"mean": -0.01, "n": 1, "higher": 0, "image_interval": [-0.03, 0.0]} for m in METRICS},
+    }
+    assert interval_of(records["fuse"]["AP"]) == ([0.002, 0.018], "")  # the two-level bootstrap comes first
+    assert interval_of(records["full"]["AP"]) == ([-0.02, 0.04], "ᵗ")
+    assert interval_of(records["nwd"]["AP"]) == ([-0.03, 0.0], "ⁱ")
+    assert interval_of({"mean": 0.0}) == (None, "")
+    table = paired_table(records, METRICS)
+    assert "+1.0 [+0.2, +1.8] |" in table and "+1.0 [-2.0, +4.0]ᵗ" in table and "-1.0 [-3.0, +0.0]ⁱ" in table
+    picture = plot_paired({"all": records, "thermal": {}}, tmp_path / "p.png", "t", METRICS)
+    assert picture.stat().st_size > 5000  # a subset without arms gets no panel, and drawing does not fail
