@@ -18,6 +18,7 @@ import csv
 import json
 import os
 import platform
+import re
 import signal
 import subprocess
 import sys
@@ -510,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
                 if result_file.is_file():
                     results.append(json.loads(result_file.read_text()))
                 elif (curve := running_curve(result_file.parent)) is not None:
-                    running[f"{variant} seed {seed} (running, epoch {curve['epochs'][-1]})"] = curve
+                    running[f"{variant} seed {seed} (unfinished, epoch {curve['epochs'][-1]})"] = curve
                 continue
             print(f"[{time.strftime('%H:%M:%S')}] {dataset} {variant} seed {seed} ({number}/{len(queue)})", flush=True)
             results.append(train_and_evaluate(dataset, variant, seed, args, yamls))
@@ -558,9 +559,9 @@ def merge_summaries(earlier: dict, new: dict) -> dict:
         for name, part in now.items():  # a dataset's subsets; the datasets of "paired" and "curves"
             before = old.get(name, {})
             if key == "paired":  # dataset -> subset -> variant
-                merged[key][name] = {s: {**before.get(s, {}), **part.get(s, {})} for s in {*before, *part}}
-            elif key == "curves":  # a running run's curve was a snapshot: this command's curves replace it
-                kept = {label: c for label, c in before.items() if "(running" not in label}
+                merged[key][name] = {s: {**before.get(s, {}), **part.get(s, {})} for s in sorted({*before, *part})}
+            elif key == "curves":  # an unfinished run's curve was a snapshot: this command's curves replace it
+                kept = {label: c for label, c in before.items() if not re.search(r"\((running|unfinished)", label)}
                 merged[key][name] = {**kept, **part}
             else:  # subset -> variant, or curve label -> curve
                 merged[key][name] = {**before, **part}

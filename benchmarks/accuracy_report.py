@@ -183,8 +183,10 @@ def versus_rows(results: list[dict], reference: list[dict], subset: str, metrics
 def paired_table(rows: dict, metrics=PAIRED_METRICS) -> str:
     """Markdown: mean paired difference to the baseline [95 % interval] (x100), seeds higher, detectable effect."""
     lines = [
-        "| variant | seeds | " + " | ".join(f"Δ{m} [95 % CI]" for m in metrics) + " | higher (AP) | detectable ΔAP |",
-        "|" + "---|" * (len(metrics) + 4),
+        "| variant | seeds | "
+        + " | ".join(f"Δ{m} [95 % CI]" for m in metrics)
+        + " | higher (AP) | detectable ΔAP | reading (AP) |",
+        "|" + "---|" * (len(metrics) + 5),
     ]
     for variant, by_metric in rows.items():
         cells = []
@@ -201,7 +203,9 @@ def paired_table(rows: dict, metrics=PAIRED_METRICS) -> str:
         detectable = ap.get("detectable_effect", float("nan"))
         detectable = f"{detectable * 100:.1f}" if np.isfinite(detectable) else "n/a"
         lines.append(
-            f"| {LABELS.get(variant, variant)} | {ap['n']} | " + " | ".join(cells) + f" | {higher} | {detectable} |"
+            f"| {LABELS.get(variant, variant)} | {ap['n']} | "
+            + " | ".join(cells)
+            + f" | {higher} | {detectable} | {reading(ap)} |"
         )
     return "\n".join(lines)
 
@@ -213,6 +217,27 @@ def interval_of(p: dict) -> tuple[list[float] | None, str]:
         if p.get(key):
             return p[key], mark
     return None, ""
+
+
+LEVEL = 0.01  # ±1 AP: a paired interval inside it, and containing 0, reads "level"
+
+
+def reading(p: dict, level: float = LEVEL) -> str:
+    """Stage 2's decision rule (docs/results.md, Protocol) applied to one paired-difference record.
+
+    "helps" if the two-level bootstrap 95 % interval lies above 0, "hurts" if below, "level" if it contains 0 and
+    lies within ±`level`, "undecided" otherwise; "n/a" without a bootstrap interval over at least 2 seeds (a pilot's
+    image-only interval leaves the seed-to-seed spread out, so it cannot decide).
+    """
+    interval = p.get("bootstrap_interval")
+    if not interval or p.get("n", 0) < 2:
+        return "n/a"
+    low, high = interval
+    if low > 0:
+        return "helps"
+    if high < 0:
+        return "hurts"
+    return "level" if -level <= low and high <= level else "undecided"
 
 
 def plot_paired(by_subset: dict[str, dict], path: Path, title: str, metrics=PAIRED_METRICS) -> Path:
@@ -389,7 +414,8 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
                     "Paired difference to the stock yolov8n-p2, same seeds (x100; 95 % interval: two-level bootstrap "
                     "over seeds and images, or ᵗ the seed-only t interval where runs have no image replicates, or ⁱ "
                     "over images only where there is one seed, which leaves the seed-to-seed spread out; "
-                    "detectable: the smallest true ΔAP a paired t-test on these seeds finds with 80 % power):",
+                    "detectable: the smallest true ΔAP a paired t-test on these seeds finds with 80 % power; reading: the "
+                    "Protocol's rule on the ΔAP interval, helps / hurts / level within ±1 AP / undecided):",
                     "",
                     paired_table(paired),
                     "",

@@ -231,16 +231,19 @@ def test_report_draws_the_curves_of_runs_still_training_without_counting_them(tm
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert list(summary["synth"]["all"]) == ["baseline"]  # a running run is never tabulated
     curves = summary["curves"]["synth"]
-    assert set(curves) == {"baseline seed 0", "fuse seed 1 (running, epoch 3)"}
-    assert curves["fuse seed 1 (running, epoch 3)"]["values"] == [0.05, 0.15, 0.25]
+    assert set(curves) == {"baseline seed 0", "fuse seed 1 (unfinished, epoch 3)"}
+    assert curves["fuse seed 1 (unfinished, epoch 3)"]["values"] == [0.05, 0.15, 0.25]
     text = doc.read_text()
-    assert "fuse seed 1 (running, epoch 3)" in text and (tmp_path / "img" / "convergence_synth.png").is_file()
+    assert "fuse seed 1 (unfinished, epoch 3)" in text and (tmp_path / "img" / "convergence_synth.png").is_file()
     with open(running / "results.csv", "a") as f:  # one more epoch: the report draws the new curve, not both
         f.write("4,0.3\n")
+    record = json.loads((tmp_path / "summary.json").read_text())  # a snapshot under the label older reports used
+    record["curves"]["synth"]["fuse seed 1 (running, epoch 2)"] = curves["fuse seed 1 (unfinished, epoch 3)"]
+    (tmp_path / "summary.json").write_text(json.dumps(record))
     assert main([*argv, str(tmp_path), "--doc", str(doc), "--tag", ""]) == 0
     curves = json.loads((tmp_path / "summary.json").read_text())["curves"]["synth"]
-    assert set(curves) == {"baseline seed 0", "fuse seed 1 (running, epoch 4)"}
-    assert "fuse seed 1 (running, epoch 4)" in doc.read_text() and "epoch 3)" not in doc.read_text()
+    assert set(curves) == {"baseline seed 0", "fuse seed 1 (unfinished, epoch 4)"}
+    assert "fuse seed 1 (unfinished, epoch 4)" in doc.read_text() and "epoch 3)" not in doc.read_text()
 
 
 def test_a_run_of_one_variant_keeps_the_summary_of_the_others(tmp_path):
@@ -278,7 +281,7 @@ def test_report_says_a_curve_of_one_epoch_is_too_short_to_judge(tmp_path):
     argv = ["--data", "synth", "--variants", "baseline", "nwd", "--no-train", "--report", "--out", str(tmp_path)]
     assert main([*argv, "--doc", str(doc), "--tag", ""]) == 0
     text = doc.read_text()
-    assert "nwd seed 0 (running, epoch 1): too few epochs yet" in text and "nan" not in text
+    assert "nwd seed 0 (unfinished, epoch 1): too few epochs yet" in text and "nan" not in text
 
 
 def test_last_fifth_fits_a_trend_with_an_interval_that_noise_widens():
@@ -384,3 +387,22 @@ def test_the_paired_picture_and_table_report_the_same_interval_for_each_kind_of_
     assert "+1.0 [+0.2, +1.8] |" in table and "+1.0 [-2.0, +4.0]ᵗ" in table and "-1.0 [-3.0, +0.0]ⁱ" in table
     picture = plot_paired({"all": records, "thermal": {}}, tmp_path / "p.png", "t", METRICS)
     assert picture.stat().st_size > 5000  # a subset without arms gets no panel, and drawing does not fail
+
+
+@pytest.mark.parametrize(
+    ("interval", "n", "expected"),
+    [
+        ([0.001, 0.02], 5, "helps"),
+        ([-0.03, -0.002], 5, "hurts"),
+        ([-0.008, 0.009], 5, "level"),
+        ([-0.012, 0.004], 5, "undecided"),  # contains 0 but reaches past -1 AP
+        ([0.001, 0.02], 1, "n/a"),  # one seed: no seed spread in the interval
+        (None, 5, "n/a"),
+    ],
+)
+def test_reading_applies_the_stage_2_decision_rule(interval, n, expected):
+    from benchmarks.accuracy_report import paired_table, reading
+
+    record = {"mean": 0.0, "n": n, "higher": 0, "bootstrap_interval": interval}
+    assert reading(record) == expected
+    assert paired_table({"fuse": {m: record for m in METRICS}}, METRICS).endswith(f"| {expected} |")
