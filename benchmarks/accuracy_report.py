@@ -414,8 +414,9 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
                     "Paired difference to the stock yolov8n-p2, same seeds (x100; 95 % interval: two-level bootstrap "
                     "over seeds and images, or ᵗ the seed-only t interval where runs have no image replicates, or ⁱ "
                     "over images only where there is one seed, which leaves the seed-to-seed spread out; "
-                    "detectable: the smallest true ΔAP a paired t-test on these seeds finds with 80 % power; reading: the "
-                    "Protocol's rule on the ΔAP interval, helps / hurts / level within ±1 AP / undecided):",
+                    "detectable: the smallest true ΔAP a paired t-test on these seeds finds with 80 % power; "
+                    "reading: the Protocol's rule on the ΔAP interval, helps / hurts / level within ±1 AP / "
+                    "undecided):",
                     "",
                     paired_table(paired),
                     "",
