@@ -225,11 +225,12 @@ LEVEL = 0.01  # ±1 AP: a paired interval inside it, and containing 0, reads "le
 def reading(p: dict, level: float = LEVEL) -> str:
     """Stage 2's decision rule (docs/results.md, Protocol) applied to one paired-difference record.
 
-    "helps" if the two-level bootstrap 95 % interval lies above 0, "hurts" if below, "level" if it contains 0 and
-    lies within ±`level`, "undecided" otherwise; "n/a" without a bootstrap interval over at least 2 seeds (a pilot's
-    image-only interval leaves the seed-to-seed spread out, so it cannot decide).
+    "helps" if the 95 % interval lies above 0, "hurts" if below, "level" if it contains 0 and lies within ±`level`,
+    "undecided" otherwise. The interval is the two-level bootstrap's, or for runs without image replicates the
+    seed-only t interval; "n/a" with fewer than 2 seeds (a pilot's image-only interval leaves the seed-to-seed spread
+    out, so it cannot decide).
     """
-    interval = p.get("bootstrap_interval")
+    interval = p.get("bootstrap_interval") or p.get("t_interval")
     if not interval or p.get("n", 0) < 2:
         return "n/a"
     low, high = interval

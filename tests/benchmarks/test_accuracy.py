@@ -405,4 +405,6 @@ def test_reading_applies_the_stage_2_decision_rule(interval, n, expected):
 
     record = {"mean": 0.0, "n": n, "higher": 0, "bootstrap_interval": interval}
     assert reading(record) == expected
+    seeds_only = {"mean": 0.0, "n": n, "higher": 0, "bootstrap_interval": None, "t_interval": interval}
+    assert reading(seeds_only) == expected  # runs without image replicates: the seed-only t interval decides
     assert paired_table({"fuse": {m: record for m in METRICS}}, METRICS).endswith(f"| {expected} |")

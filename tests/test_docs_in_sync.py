@@ -1,0 +1,59 @@
+"""The generated blocks of the docs are what their committed records make: no hand edit, no record left unreported.
+
+Each block between markers is regenerated here from the JSON record it cites, with the benchmark's own report
+code, and compared with the committed text. (The first accuracy study's blocks are frozen in the report format of
+their time, docs/results.md "The first study", so they are not regenerated.)
+"""
+
+import json
+import shutil
+
+import pytest
+from conftest import REPO
+
+RESULTS = REPO / "benchmarks" / "results"
+
+
+def _block(text: str, start: str, end: str) -> str:
+    assert text.count(start) == 1 and text.count(end) == 1, f"expected one {start} ... {end} pair"
+    return text.split(start, 1)[1].split(end, 1)[0].strip("\n")
+
+
+@pytest.mark.parametrize("folder", ["accuracy-v2", "accuracy-v2-60ep", "accuracy-v2-swarm"])
+def test_the_second_studys_blocks_are_what_its_summary_makes(folder, tmp_path):
+    from benchmarks.accuracy_report import write_report
+
+    summary = json.loads((RESULTS / folder / "summary.json").read_text())
+    tag = folder.removeprefix("accuracy-") + ":"
+    committed = (REPO / "docs" / "results.md").read_text()
+    copy = tmp_path / "results.md"
+    shutil.copy(REPO / "docs" / "results.md", copy)
+    write_report(summary, copy, tmp_path / "img", tag)
+    datasets = [k for k in summary if f"<!-- accuracy:{tag}{k}:start -->" in committed]
+    assert datasets, f"docs/results.md has no block of {folder}"
+    for dataset in datasets:
+        markers = f"<!-- accuracy:{tag}{dataset}:start -->", f"<!-- accuracy:{tag}{dataset}:end -->"
+        regenerated = _block(copy.read_text(), *markers)
+        assert _block(committed, *markers) == regenerated, (
+            f"docs/results.md's {tag}{dataset} block differs from what {folder}/summary.json makes: run "
+            "`make bench-accuracy-report` (and commit docs/ with the records)"
+        )
+        for picture in (tmp_path / "img").glob("*.png"):  # every picture the block links is committed
+            if f"img/{picture.name}" in regenerated:
+                assert (REPO / "docs" / "img" / picture.name).is_file(), picture.name
+
+
+def test_the_readme_model_and_deployment_tables_are_what_their_records_make():
+    from benchmarks import latency_deploy_report, latency_report
+
+    readme = (REPO / "README.md").read_text()
+    models = latency_report.model_table(json.loads((RESULTS / "latency.json").read_text()))
+    assert _block(readme, latency_report.START, latency_report.END) == models.strip("\n")
+    deploy = latency_deploy_report.format_tables(json.loads((RESULTS / "latency_deploy.json").read_text()))
+    assert _block(readme, latency_deploy_report.START, latency_deploy_report.END) == deploy.strip("\n")
+
+
+def test_the_tracking_page_shows_its_records_tables():
+    record = json.loads((RESULTS / "tracking.json").read_text())
+    page = (REPO / "docs" / "tracking.md").read_text()
+    assert record["markdown"].strip() in page and record["per_clip_markdown"].strip() in page
