@@ -181,7 +181,8 @@ def versus_rows(results: list[dict], reference: list[dict], subset: str, metrics
 
 
 def paired_table(rows: dict, metrics=PAIRED_METRICS) -> str:
-    """Markdown: mean paired difference to the baseline [95 % interval] (x100), seeds higher, detectable effect."""
+    """Markdown: mean paired difference to the baseline [95 % interval] (x100), seeds higher, detectable effect, and
+    the Protocol's reading of ΔAP (`reading`), with the tiny-object metrics whose interval lies above 0."""
     lines = [
         "| variant | seeds | "
         + " | ".join(f"Δ{m} [95 % CI]" for m in metrics)
@@ -202,10 +203,12 @@ def paired_table(rows: dict, metrics=PAIRED_METRICS) -> str:
         higher = f"{ap.get('higher', 0)}/{ap['n']}"
         detectable = ap.get("detectable_effect", float("nan"))
         detectable = f"{detectable * 100:.1f}" if np.isfinite(detectable) else "n/a"
+        tiny = [m for m in ("AP_vt", "AP_t") if m in by_metric and reading(by_metric[m]) == "helps"]
+        verdict = reading(ap) + (f"; Δ{' and Δ'.join(tiny)} above 0" if tiny else "")
         lines.append(
             f"| {LABELS.get(variant, variant)} | {ap['n']} | "
             + " | ".join(cells)
-            + f" | {higher} | {detectable} | {reading(ap)} |"
+            + f" | {higher} | {detectable} | {verdict} |"
         )
     return "\n".join(lines)
 

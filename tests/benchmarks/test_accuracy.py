@@ -407,4 +407,17 @@ def test_reading_applies_the_stage_2_decision_rule(interval, n, expected):
     assert reading(record) == expected
     seeds_only = {"mean": 0.0, "n": n, "higher": 0, "bootstrap_interval": None, "t_interval": interval}
     assert reading(seeds_only) == expected  # runs without image replicates: the seed-only t interval decides
-    assert paired_table({"fuse": {m: record for m in METRICS}}, METRICS).endswith(f"| {expected} |")
+    assert paired_table({"fuse": {"AP": record}}, ("AP",)).endswith(f"| {expected} |")
+
+
+def test_reading_names_the_tiny_object_metrics_whose_interval_lies_above_0():
+    from benchmarks.accuracy_report import paired_table
+
+    def record(low, high):
+        return {"mean": (low + high) / 2, "n": 5, "higher": 5, "bootstrap_interval": [low, high]}
+
+    rows = {"fuse": {"AP": record(0.002, 0.01), "AP25": record(-0.01, 0.01), "AP_vt": record(0.001, 0.02)}}
+    rows["fuse"]["AP_t"] = record(-0.004, 0.01)
+    assert paired_table(rows).endswith("| helps; ΔAP_vt above 0 |")
+    rows["fuse"]["AP_vt"] = record(-0.001, 0.02)  # neither tiny interval above 0: AP alone
+    assert paired_table(rows).endswith("| helps |")
