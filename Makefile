@@ -55,7 +55,7 @@ bench-accuracy-real: install  # the swarm runs it starts from (stage 1, seed 0, 
 	$(PY) -m benchmarks.accuracy --data halmstad --native --variants baseline fuse --seeds 0 1 2 3 4 --epochs 30 \
 	    --imgsz 320 --bootstrap 200 --pretrain-from $(V2)/synth --pretrain-seed 0 --out $(V2)-swarm
 	$(PY) -m benchmarks.accuracy --data halmstad --native --variants baseline fuse --seeds 0 --epochs 30 --imgsz 320 \
-	    --bootstrap 200 --out $(V2)
+	    --curve --bootstrap 200 --out $(V2)
 
 bench-accuracy-report: install
 	$(PY) -m benchmarks.accuracy --data synth halmstad --no-train --report --out $(V2)
