@@ -284,8 +284,8 @@ def plot_paired(by_subset: dict[str, dict], path: Path, title: str, metrics=PAIR
                     err = [[max(0.0, (p["mean"] - interval[0]) * 100)], [max(0.0, (interval[1] - p["mean"]) * 100)]]
                 label = LABELS.get(variant, variant) if j == 0 else None
                 ax.errorbar([x], [p["mean"] * 100], yerr=err, fmt="o", color=color, capsize=3, ms=5, label=label)
-                seeds = np.asarray(p.get("differences", []), float) * 100
-                ax.plot(np.full(len(seeds), x + width * 0.25), seeds, ".", color=color, alpha=0.5, ms=4)
+                per_seed = np.asarray(p.get("differences", []), float) * 100
+                ax.plot(np.full(len(per_seed), x + width * 0.25), per_seed, ".", color=color, alpha=0.5, ms=4)
         ax.set_xticks(np.arange(len(metrics)), [f"Δ{m}" for m in metrics])
         n = max((r[metrics[0]]["n"] for r in by_subset[subset].values()), default=0)
         seeds = "1 seed: the interval resamples images only" if n == 1 else f"{n} seeds"
@@ -442,10 +442,10 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
                     paired_table(versus["interaction"]),
                     "",
                 ]
-        paired = summary.get("paired", {}).get(dataset, {})
-        if any(paired.values()):
+        by_subset = summary.get("paired", {}).get(dataset, {})
+        if any(by_subset.values()):
             picture = plot_paired(
-                paired, images / f"paired_{prefix}{dataset}.png", f"{dataset}: paired difference to the stock model"
+                by_subset, images / f"paired_{prefix}{dataset}.png", f"{dataset}: paired difference to the stock model"
             )
             parts += [f"![{dataset} paired differences](img/{picture.name})", ""]
         curves = summary.get("curves", {}).get(dataset)
