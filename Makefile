@@ -11,11 +11,14 @@ export YOLO_OFFLINE ?= 1
 
 install: $(VENV)/.installed
 
+# Two makes at once (`make bench-accuracy-swarms` and `make bench-accuracy-real` side by side) would both install
+# into the same .venv and break each other's pip; where flock(1) exists, the second waits for the first.
+LOCK := $(if $(shell command -v flock 2>/dev/null),flock .install.lock,)
 $(VENV)/.installed: pyproject.toml Makefile
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet $(TORCH)
-	$(PY) -m pip install --quiet -e '.[dev,openvino]'
+	$(LOCK) sh -c 'set -e; test -x $(PY) || python3 -m venv $(VENV); \
+	    $(PY) -m pip install --quiet --upgrade pip; \
+	    $(PY) -m pip install --quiet $(TORCH); \
+	    $(PY) -m pip install --quiet -e ".[dev,openvino]"'
 	touch $@
 
 demo: install
@@ -70,4 +73,4 @@ bench-tracking: install
 	$(PY) -m benchmarks.tracking --frames 0
 
 clean:
-	rm -rf $(VENV) runs build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) runs build dist *.egg-info .pytest_cache .install.lock
