@@ -233,8 +233,8 @@ def reading(p: dict, level: float = LEVEL) -> str:
     seed-only t interval; "n/a" with fewer than 2 seeds (a pilot's image-only interval leaves the seed-to-seed spread
     out, so it cannot decide).
     """
-    interval = p.get("bootstrap_interval") or p.get("t_interval")
-    if not interval or p.get("n", 0) < 2:
+    interval, mark = interval_of(p)
+    if interval is None or mark == "ⁱ" or p.get("n", 0) < 2:
         return "n/a"
     low, high = interval
     if low > 0:
