@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ("AITOD_AREA_RANGES", "AITOD_BINS", "size_bin", "size_histogram", "size_stats")
+__all__ = ("AITOD_AREA_RANGES", "AITOD_BINS", "size_bin", "size_histogram", "size_legend", "size_stats")
 
 AITOD_BINS = ("very_tiny", "tiny", "small", "medium")
 AITOD_AREA_RANGES = {
@@ -20,6 +20,16 @@ AITOD_AREA_RANGES = {
     "small": (16**2, 32**2),
     "medium": (32**2, 1e10),
 }
+
+
+def size_legend() -> str:
+    """The bins in words, by side (the square root of the box area): 'AP_vt < 8 px, AP_t 8-16, ...'."""
+    parts = []
+    for name, metric in zip(AITOD_BINS, ("AP_vt", "AP_t", "AP_s", "AP_m")):
+        lo, hi = (round(area**0.5) for area in AITOD_AREA_RANGES[name])
+        bounds = f"< {hi}" if lo == 0 else f">= {lo}" if name == "medium" else f"{lo}-{hi}"
+        parts.append(f"{metric} {bounds}")
+    return f"{parts[0]} px, {', '.join(parts[1:])} px"
 
 
 def size_bin(area: float) -> str:

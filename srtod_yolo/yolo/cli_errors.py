@@ -7,7 +7,10 @@ Python code that imports ultralytics), an error that is the user's input is prin
 - any error whose chain (`__cause__` / `__context__`) holds a `FileNotFoundError`: a path or name that does not
   exist, including ultralytics' "Dataset ... error" that wraps one (its message already quotes the inner one);
 - a `ValueError`, `RuntimeError` or `FileExistsError` raised by srtod-yolo's own code, which raises them only to
-  refuse bad input (16-bit frames, a bad argument, an unsupported ultralytics version) with the fix in the message.
+  refuse bad input (16-bit frames, a bad argument, an unsupported ultralytics version) with the fix in the message;
+- a `ValueError`, `TypeError` or `SyntaxError` raised by one of ultralytics' argument checks (`ULTRALYTICS_CHECKS`:
+  `conf=1.5`, `imgsz=six40`, `batch=abc`, an unknown argument, `device=cuda:0` on a machine without CUDA), whose
+  messages already name the argument and its valid values.
 
 Anything else (a bug, an interrupt) keeps Python's full traceback, and `SRTOD_YOLO_TRACEBACK=1` keeps it for all.
 """
@@ -22,6 +25,9 @@ COMMANDS = frozenset({"yolo", "ultralytics", "srtod"})  # console scripts whose 
 SWITCH = "SRTOD_YOLO_TRACEBACK"  # =1: full tracebacks always
 OWN_TYPES = (ValueError, RuntimeError, FileExistsError)  # what srtod-yolo raises to refuse bad input
 PACKAGE = Path(__file__).resolve().parents[1]  # srtod_yolo/
+# ultralytics functions that only check the user's arguments, and what they raise when one is wrong.
+ULTRALYTICS_CHECKS = frozenset({"check_cfg", "check_dict_alignment", "check_imgsz", "select_device"})
+ULTRALYTICS_CHECK_TYPES = (ValueError, TypeError, SyntaxError)
 
 
 def _chain(error: BaseException) -> list[BaseException]:
@@ -33,20 +39,33 @@ def _chain(error: BaseException) -> list[BaseException]:
     return out
 
 
-def _raised_in_package(error: BaseException) -> bool:
+def _raising_code(error: BaseException):
+    """The code object of the frame that raised `error` (the innermost of its traceback), or None."""
     tb = error.__traceback__
     if tb is None:
-        return False
+        return None
     while tb.tb_next is not None:
         tb = tb.tb_next
-    return Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(PACKAGE)
+    return tb.tb_frame.f_code
+
+
+def _raised_in_package(error: BaseException) -> bool:
+    code = _raising_code(error)
+    return code is not None and Path(code.co_filename).resolve().is_relative_to(PACKAGE)
+
+
+def _raised_by_ultralytics_check(error: BaseException) -> bool:
+    code = _raising_code(error)
+    return code is not None and code.co_name in ULTRALYTICS_CHECKS and "ultralytics" in Path(code.co_filename).parts
 
 
 def is_user_error(error: BaseException) -> bool:
     """Whether `error` is a mistake in the user's input, to be shown as its message alone (see the module doc)."""
     if any(isinstance(e, FileNotFoundError) for e in _chain(error)):
         return True
-    return isinstance(error, OWN_TYPES) and _raised_in_package(error)
+    if isinstance(error, OWN_TYPES) and _raised_in_package(error):
+        return True
+    return isinstance(error, ULTRALYTICS_CHECK_TYPES) and _raised_by_ultralytics_check(error)
 
 
 def short_message(error: BaseException) -> str:

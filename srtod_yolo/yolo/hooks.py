@@ -31,7 +31,9 @@ model and dataset YAMLs by a glob inside the ultralytics package, and the `yolo`
    on CPUs where OpenVINO would otherwise run them in bfloat16 (`srtod_yolo.yolo.export_int8.compile_in_fp32`).
 14. `sys.excepthook`, in the `yolo` command only: a user's mistake (a file or name that does not exist, input
    srtod-yolo refuses) prints its message without the traceback (`srtod_yolo.yolo.cli_errors`;
-   `SRTOD_YOLO_TRACEBACK=1` restores it).
+   `SRTOD_YOLO_TRACEBACK=1` restores it);
+15. `ultralytics.cfg.check_cfg`: srtod-yolo's own arguments (`EXTRA_ARGS`) are checked in every mode, as ultralytics
+   checks its own (`check_extra_args`), so `yolo predict srtod_output=diff` fails at once instead of being ignored.
 
 A `.pth` file installed with the package calls `install()` when ultralytics is first imported (see
 `srtod_yolo._autoload`); `SRTOD_YOLO_HOOKS=0` switches all of it off. The patches were written for the
@@ -52,6 +54,7 @@ from packaging.version import Version
 __all__ = (
     "EXTRA_ARGS",
     "PATCHES",
+    "check_extra_args",
     "SUPPORTED_ULTRALYTICS",
     "hooks_enabled",
     "install",
@@ -78,6 +81,7 @@ PATCHES = (
     "ultralytics.utils.export.onnx.onnx_int8_quantize",
     "ultralytics.nn.backends.openvino.OpenVINOBackend.load_model",
     "sys.excepthook (the yolo command only)",
+    "ultralytics.cfg.check_cfg",
 )
 # Arguments srtod-yolo adds to the `yolo` grammar, with their defaults.
 EXTRA_ARGS = {
@@ -97,6 +101,8 @@ EXTRA_ARGS = {
     "slice_batch": 0,  # slices per forward pass (0: 1 on CPU, 16 on GPU)
 }
 
+BOOL_ARGS = tuple(key for key, value in EXTRA_ARGS.items() if isinstance(value, bool))
+
 _lock = threading.RLock()
 _state = {"installed": False, "installing": False}
 
@@ -104,6 +110,37 @@ _state = {"installed": False, "installing": False}
 def hooks_enabled() -> bool:
     """Whether the ultralytics hooks are switched on (`SRTOD_YOLO_HOOKS` unset or not 0/false/off/no)."""
     return os.environ.get(SWITCH, "1").strip().lower() not in {"0", "false", "off", "no"}
+
+
+def check_extra_args(cfg: dict, hard: bool = True) -> None:
+    """Check srtod-yolo's arguments (`EXTRA_ARGS`) in a config dict, as ultralytics' `check_cfg` checks its own.
+
+    It runs in every mode (train, val, predict, track, export), so a wrong value fails before any work, also in
+    the modes that do not read it. `None` passes, as in ultralytics.
+
+    Args:
+        cfg (dict): The merged arguments of a run (ultralytics' `get_cfg`); modified in place when `hard` is False.
+        hard (bool): Raise on a non-bool flag (True), or convert it with `bool()` (False), as ultralytics does.
+
+    Raises:
+        ValueError: Naming the argument and its valid values: a flag (`save_diff`, `slice`, ...) that is not True
+            or False, a `slice_*` value out of range (`srtod_yolo.yolo.sliced.SliceArgs`), or an `srtod_output`
+            other than none, difference or mask.
+    """
+    from types import SimpleNamespace
+
+    from .export import srtod_output_of
+    from .sliced import SliceArgs
+
+    for key in BOOL_ARGS:
+        value = cfg.get(key)
+        if value is not None and not isinstance(value, bool):
+            if hard:
+                raise ValueError(f"'{key}={value}' is not valid: '{key}' is True or False (i.e. '{key}=True')")
+            cfg[key] = bool(value)
+    given = SimpleNamespace(**{key: cfg[key] for key in EXTRA_ARGS if cfg.get(key) is not None})
+    SliceArgs.from_args(given)
+    srtod_output_of(given)
 
 
 def config_dirs() -> tuple[Path, Path, Path]:
@@ -220,6 +257,7 @@ def _delegate(module, name: str, replacement) -> None:
 
 def _install() -> None:
     import torch
+    import ultralytics.cfg as ul_cfg
     import ultralytics.data.utils as data_utils
     import ultralytics.utils as ul_utils
     from ultralytics.engine.exporter import Exporter
@@ -254,6 +292,7 @@ def _install() -> None:
     _require(export_openvino, "torch2openvino")
     _require(export_onnx, "onnx_int8_quantize")
     _require(OpenVINOBackend, "load_model")
+    _require(ul_cfg, "check_cfg", "get_cfg")
     if not isinstance(getattr(YOLO, "task_map", None), property):
         raise RuntimeError(f"srtod-yolo hooks: YOLO.task_map is no longer a property; set {SWITCH}=0")
 
@@ -377,6 +416,13 @@ def _install() -> None:
 
     load_openvino.__wrapped__ = stock_load_openvino
     OpenVINOBackend.load_model = load_openvino
+
+    # 15. srtod-yolo's arguments checked in every mode (get_cfg calls the module's check_cfg at run time).
+    def check_cfg(stock, cfg, hard=True):
+        stock(cfg, hard)
+        check_extra_args(cfg, hard)
+
+    _delegate(ul_cfg, "check_cfg", check_cfg)
 
 
 def _with_srtod_arguments(d: dict, ch: int) -> dict:

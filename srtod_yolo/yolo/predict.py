@@ -17,7 +17,7 @@ from .results import SRTODResults
 from .sliced import SlicedPredictionMixin
 from .tracks import TrackOutputMixin
 
-__all__ = ("SRTODPredictor", "srtod_layers_of")
+__all__ = ("SRTODPredictor", "finest_stride", "no_difference_map_message", "shrink_warning", "srtod_layers_of")
 
 
 def srtod_layers_of(model) -> list[SRTOD]:
@@ -26,6 +26,63 @@ def srtod_layers_of(model) -> list[SRTOD]:
     if not isinstance(module, torch.nn.Module):
         return []
     return [m for m in module.modules() if isinstance(m, SRTOD)]
+
+
+SHRINK_WARNING = 1.5  # frames letterboxed to imgsz by this factor or more lose tiny drones: say so
+
+
+def finest_stride(model) -> int | None:
+    """The smallest stride of a PyTorch detection model's head (4 for a P2 model), or None (an export, no head)."""
+    module = getattr(model, "model", model)
+    head = module.model[-1] if isinstance(module, torch.nn.Module) and hasattr(module, "model") else None
+    strides = getattr(head, "stride", None)
+    return int(strides.min()) if isinstance(strides, torch.Tensor) and strides.numel() else None
+
+
+def shrink_warning(shape: tuple[int, int], imgsz, stride: int | None) -> str | None:
+    """The warning for frames that a tiny-object (P2) model sees shrunk to fit `imgsz`, or None.
+
+    Args:
+        shape (tuple[int, int]): A source frame's (height, width) in pixels.
+        imgsz (int | list[int]): The network input size, one side or (height, width), as the predictor letterboxes.
+        stride (int | None): The model's finest stride; only P2 models (stride 4), made for tiny objects, are warned.
+
+    Returns:
+        (str | None): A message naming the shrink factor and the fixes, when the letterbox scales the frame down by
+            `SHRINK_WARNING` or more; None otherwise.
+    """
+    if stride != 4:
+        return None
+    h, w = shape
+    ih, iw = (imgsz, imgsz) if isinstance(imgsz, int) else tuple(imgsz)[:2]
+    shrink = max(h / ih, w / iw)
+    if shrink < SHRINK_WARNING:
+        return None
+    return (
+        f"frames of {w}x{h} px run at imgsz={ih if ih == iw else [ih, iw]}: every object shrinks {shrink:.1f}x (a "
+        f"6-px drone becomes {6 / shrink:.1f} px), and the tiniest drones are lost first. To keep them, pass "
+        f"imgsz={max(h, w)} (the frame at its own size) or, for frames much larger than the model was trained at, "
+        "slice=True (sliced inference, docs/sliced.md)."
+    )
+
+
+def no_difference_map_message(meta: dict) -> str:
+    """Why `save_diff=True` has nothing to save, for a model without SR-TOD layers and without a map output.
+
+    Args:
+        meta (dict): The model's metadata (an export's `metadata.yaml` or ONNX metadata; empty for a .pt/.yaml).
+            An export of an SR-TOD model carries its settings under `srtod`.
+    """
+    if meta.get("srtod"):
+        return (
+            "save_diff=True: this export of an SR-TOD model was made without srtod_output=difference, so it returns "
+            "detections only and has no difference map to save. Export it again with srtod_output=difference "
+            "(yolo export model=best.pt format=onnx srtod_output=difference), or predict with the .pt."
+        )
+    return (
+        "save_diff=True: this model has no SR-TOD layer (a stock YOLO model), so it has no difference map to save. "
+        "It works with SR-TOD models: a .pt or .yaml with an SR-TOD row, or an export with srtod_output=difference."
+    )
 
 
 class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor):
@@ -58,11 +115,7 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
         self.exported_threshold = 0.5 if self.exported_map == "mask" else srtod_threshold(meta)
         if getattr(self.args, "save_diff", False):
             if not self.srtod_layers and self.exported_map == "none":
-                LOGGER.warning(
-                    "save_diff=True: this model has no SR-TOD layer (a stock YOLO model, or an export made "
-                    "without srtod_output=difference), so it has no difference map to save. It works with SR-TOD "
-                    "models: a .pt or .yaml with an SR-TOD row, or an export with srtod_output=difference."
-                )
+                LOGGER.warning(no_difference_map_message(meta))
             for m in self.srtod_layers:
                 m.keep_maps = True
 
@@ -105,6 +158,15 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
                 LOGGER.warning(
                     f"'{name}' is a {bits}-bit colour video; OpenCV decodes it to 8 bits per channel (its top 8 bits)"
                 )
+
+    def preprocess(self, im):
+        """The stock preprocessing; first, once per run, say when a P2 model's frames shrink to fit `imgsz`."""
+        if isinstance(im, list) and im and not self.sliced and not getattr(self, "_shrink_checked", False):
+            self._shrink_checked = True
+            message = shrink_warning(im[0].shape[:2], self.imgsz, finest_stride(self.model))
+            if message:
+                LOGGER.warning(message)
+        return super().preprocess(im)
 
     def construct_result(self, pred, img, orig_img, img_path):
         """The stock detection result, as an `SRTODResults` that keeps the difference map when re-indexed."""

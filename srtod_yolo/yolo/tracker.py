@@ -91,6 +91,26 @@ class SRTODByteTracker(BYTETracker):
         super().reset()
         self.gmc.reset_params()
 
+    def reset_id(self) -> None:
+        """Restart the track ids at 1, as BYTETracker does, and the numbering of the ids shown."""
+        super().reset_id()
+        self.shown_ids: dict[int, int] = {}
+
+    def update(self, results, img: np.ndarray | None = None, feats: np.ndarray | None = None, **kwargs) -> np.ndarray:
+        """BYTETracker's update, with track ids numbered 1, 2, 3, ... in the order tracks are first output.
+
+        ByteTrack draws an id for every new detection it could start a track from, and most of those tentative
+        tracks are never confirmed (a single-frame false alarm): the ids it outputs then jump (1, 51, ...), which
+        reads as tracks missing. Here each confirmed track keeps its own id, numbered by first appearance; the rows
+        are otherwise BYTETracker's, (N, 8) `[x1, y1, x2, y2, track_id, score, cls, idx]`.
+        """
+        tracks = super().update(results, img, feats, **kwargs)
+        if len(tracks):
+            column = tracks.shape[1] - 4  # track_id: 4 in (N, 8) rows, 5 in OBB's (N, 9)
+            for row in tracks:
+                row[column] = self.shown_ids.setdefault(int(row[column]), len(self.shown_ids) + 1)
+        return tracks
+
     def _split_detections(self, results):
         """ByteTrack's split by score, with duplicates of a higher-scoring detection demoted to the low-score set.
 

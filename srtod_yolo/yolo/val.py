@@ -13,6 +13,7 @@ from ultralytics.utils import DEFAULT_CFG, LOGGER, RANK, ops
 from ..data.coco_ids import CocoIds
 from ..data.ignore import ignore_file_of, read_ignore_regions
 from ..metrics import METRIC_KEYS, AITODEvaluator, plot_pr_curves
+from ..sizes import size_legend
 from .dataset import build_checked_dataset
 
 __all__ = ("AITOD_MAX_DET", "TinyObjectValidator")
@@ -184,5 +185,5 @@ class TinyObjectValidator(DetectionValidator):
             if empty:  # metrics.aitod keeps NaN for them, as COCO's -1: there is nothing to average
                 LOGGER.info(
                     f"{'':22s} n/a: no ground-truth box of that size in these images ({', '.join(empty)}; AI-TOD "
-                    "sizes: AP_vt < 8 px, AP_t 8-16, AP_s 16-32, AP_m 32-64 px, the square root of the box area)"
+                    f"sizes: {size_legend()}, the square root of the box area)"
                 )

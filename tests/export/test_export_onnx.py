@@ -179,3 +179,21 @@ def test_border_margin_exports_and_matches_pytorch(exported_border, auto):
     pad = 0 if auto else 32  # 320x256 (and 640x512 halved) frames in a 320x320 square: 32 grey rows above and below
     assert output1[..., : pad + 8, :].max() == 0 and output1[..., -(pad + 8) :, :].max() == 0
     assert output1[..., :, :8].max() == 0 and output1[..., pad + 8 : -(pad + 8), 8:-8].min() > 0
+
+
+def test_save_diff_on_an_export_without_the_map_says_to_export_it_again(exported):
+    import logging
+
+    from ultralytics.utils import LOGGER
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    LOGGER.addHandler(handler)
+    try:
+        YOLO(exported["dynamic"], task="detect").predict(np.zeros((64, 64, 3), np.uint8), save_diff=True, imgsz=64)
+    finally:
+        LOGGER.removeHandler(handler)
+    text = "\n".join(records)
+    assert "this export of an SR-TOD model was made without srtod_output=difference" in text
+    assert "no SR-TOD layer" not in text  # it has one: only the export left the map out

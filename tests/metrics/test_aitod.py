@@ -164,3 +164,12 @@ def test_training_writes_aitod_columns_to_results_csv(trained):
 def test_evaluate_coco_without_ground_truth_is_nan():
     r = evaluate_coco({"images": [{"id": 1}], "annotations": [], "categories": [{"id": 1}]}, [])
     assert all(math.isnan(v) for v in r.values())
+
+
+def test_the_size_legend_states_the_bins_the_evaluator_uses():
+    from srtod_yolo.sizes import size_bin, size_legend
+
+    # AI-TOD's areaRng: very tiny < 8^2, tiny 8^2-16^2, small 16^2-32^2, medium >= 32^2 (no upper bound)
+    assert size_legend() == "AP_vt < 8 px, AP_t 8-16, AP_s 16-32, AP_m >= 32 px"
+    sides = {7.9: "very_tiny", 8: "tiny", 15.9: "tiny", 16: "small", 31.9: "small", 32: "medium", 64: "medium"}
+    assert {side: size_bin(side**2) for side in sides} == sides

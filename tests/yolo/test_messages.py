@@ -7,6 +7,8 @@ import pytest
 from ultralytics import YOLO
 from ultralytics.utils import LOGGER
 
+from srtod_yolo.sizes import size_legend
+
 
 def _logged(call) -> str:
     records = []
@@ -32,9 +34,22 @@ def test_val_prints_n_a_and_says_why_for_a_size_without_boxes(trained, tiny_synt
     (row,) = [line for line in text.splitlines() if line.strip().startswith("all") and "n/a" in line]
     assert "nan" not in row and row.count("n/a") == len(empty)
     assert f"n/a: no ground-truth box of that size in these images ({', '.join(empty)};" in text
+    assert f"AI-TOD sizes: {size_legend()}, the square root" in text
 
 
 def test_save_diff_on_a_stock_model_says_it_has_no_sr_tod_layer():
     frame = np.zeros((64, 64, 3), np.uint8)
     text = _logged(lambda: YOLO("yolov8n-p2.yaml").predict(frame, imgsz=64, save_diff=True, verbose=False))
     assert "this model has no SR-TOD layer" in text and "srtod_output=difference" in text
+
+
+def test_a_p2_model_says_when_frames_shrink_to_fit_imgsz_once_per_run():
+    model = YOLO("yolov8n-p2.yaml")
+    frame = np.zeros((512, 640, 3), np.uint8)  # a visible Halmstad frame's size
+    shrunk = _logged(lambda: model.predict([frame, frame], imgsz=320, verbose=False))
+    assert shrunk.count("frames of 640x512 px run at imgsz=320: every object shrinks 2.0x") == 1
+    assert "imgsz=640" in shrunk
+    native = _logged(lambda: YOLO("yolov8n-p2.yaml").predict(frame, imgsz=640, verbose=False))
+    assert "shrinks" not in native
+    stock = _logged(lambda: YOLO("yolov8n.yaml").predict(frame, imgsz=320, verbose=False))
+    assert "shrinks" not in stock  # only P2 models, made for tiny objects, are warned

@@ -71,6 +71,7 @@ def test_targets_larger_than_nwd_max_size_are_tracked_exactly_as_stock_bytetrack
     args.duplicate_iou = 1.0  # duplicate suppression off: association alone is compared
     ours, stock = SRTODByteTracker(args), BYTETracker(_args("bytetrack.yaml"))
     frame = np.zeros((480, 640, 3), np.uint8)
+    shown = {}
     starts = np.array([[100.0, 100], [300, 120], [200, 300]])
     for t in range(25):  # shorter than either track buffer
         rows = []
@@ -81,7 +82,33 @@ def test_targets_larger_than_nwd_max_size_are_tracked_exactly_as_stock_bytetrack
             if rng.random() < 0.3:  # a looser duplicate of the same object, as NMS leaves them
                 rows.append((x - 4, y - 3, x + 46, y + 29, rng.uniform(0.1, 0.4)))
         boxes = _boxes(*rows)
-        np.testing.assert_array_equal(ours.update(boxes, frame), stock.update(boxes, frame), err_msg=f"frame {t}")
+        expected = stock.update(boxes, frame)
+        for row in expected:  # ours numbers the ids shown 1, 2, 3, ... by first appearance (the next test)
+            row[4] = shown.setdefault(int(row[4]), len(shown) + 1)
+        np.testing.assert_array_equal(ours.update(boxes, frame), expected, err_msg=f"frame {t}")
+
+
+def test_track_ids_are_numbered_by_first_appearance_without_the_gaps_of_unconfirmed_tracks():
+    frame = np.zeros((480, 640, 3), np.uint8)
+    drone = lambda t: (100 + 2 * t, 200, 110 + 2 * t, 210, 0.9)  # noqa: E731
+    ids = {}
+    for kind in (SRTODByteTracker, BYTETracker):
+        tracker = kind(_args("srtod-bytetrack.yaml" if kind is SRTODByteTracker else "bytetrack.yaml"))
+        seen = []
+        for t in range(12):
+            rows = [drone(t)]
+            if t in (2, 4, 6):  # single-frame false alarms far away: tentative tracks, never confirmed
+                rows.append((500, 50 + 40 * t, 520, 70 + 40 * t, 0.9))
+            if t >= 8:  # a second drone appears and stays
+                rows.append((300 + 2 * t, 400, 310 + 2 * t, 410, 0.9))
+            seen.append(sorted(int(r[4]) for r in tracker.update(_boxes(*rows), frame)))
+        ids[kind] = seen
+    assert ids[BYTETracker][-1] == [1, 5]  # stock: three ids spent on the false alarms
+    assert ids[SRTODByteTracker][-1] == [1, 2] and all(f[0] == 1 for f in ids[SRTODByteTracker])
+    tracker = SRTODByteTracker(_args("srtod-bytetrack.yaml"))
+    tracker.update(_boxes(drone(0)), frame)
+    tracker.reset()
+    assert [int(r[4]) for r in tracker.update(_boxes((300, 300, 310, 310, 0.9)), frame)] == [1]  # a new video
 
 
 def test_duplicate_detections_are_dropped_and_output_indexes_the_detections_as_given():
