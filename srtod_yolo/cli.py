@@ -22,7 +22,7 @@ commands:
   synth   build the synthetic anti-UAV set   out=DIR train=1000 val=200 seed=0 width=640 height=512 video=150 workers=
   convert real dataset to YOLO format   dataset=droneswarms|aitod|visdrone|halmstad raw=DIR out=DIR mode=link
           (link, copy or move the images; halmstad also takes stride=10 val_every=4)
-  demo    train briefly on synthetic swarms, predict real clips with the released weights   out=demo epochs=5
+  demo    fine-tune SR-TOD on synthetic swarms, predict real clips with the released weights   out=demo epochs=3
   info    versions, hooks, shipped model and dataset YAMLs
 
 Training, validation, prediction, tracking and export use the stock command: yolo train model=srtod-yolov8n-p2.yaml ...
@@ -102,7 +102,7 @@ def _demo(tokens: list[str]) -> None:
     from .demo import run_demo
 
     a = parse_args(
-        tokens, {"out": "demo", "epochs": 5, "imgsz": 320, "train": 300, "val": 60, "seed": 0, "vid_stride": 1}
+        tokens, {"out": "demo", "epochs": 3, "imgsz": 320, "train": 300, "val": 60, "seed": 0, "vid_stride": 1}
     )
     run_demo(**a)
 

@@ -30,3 +30,10 @@ def test_srtod_demo_trains_then_predicts_real_clips_with_the_released_weights(sa
         picture = cv2.imread(str(out / f"predict_{clip}_difference_map.png"))
         assert picture is not None and picture.shape[1] >= 2 * width
     assert "srtod demo wrote:" in proc.stdout
+    # What it will do and where, before it starts; fine-tuned from the released swarm-trained starting point.
+    plan = proc.stdout.index(f"srtod demo: everything goes into {out}\n")
+    assert "from the released swarm-trained yolov8n-p2-swarm.pt" in proc.stdout
+    assert plan < proc.stdout.index("Transferred")  # ultralytics' line for the pretrained layers, after the plan
+    assert "srtod demo: the fine-tuned SR-TOD model on the 4 synthetic val frames: AP " in proc.stdout
+    # Each real clip runs at its own frame size: the visible 640x512 clip at 320 would warn that drones shrink.
+    assert "shrinks" not in proc.stdout + proc.stderr
