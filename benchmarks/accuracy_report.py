@@ -203,7 +203,7 @@ def paired_table(rows: dict, metrics=PAIRED_METRICS) -> str:
         higher = f"{ap.get('higher', 0)}/{ap['n']}"
         detectable = ap.get("detectable_effect", float("nan"))
         detectable = f"{detectable * 100:.1f}" if np.isfinite(detectable) else "n/a"
-        tiny = [m for m in ("AP_vt", "AP_t") if m in by_metric and reading(by_metric[m]) == "helps"]
+        tiny = [m for m in ("AP_vt", "AP_t") if m in by_metric and reading(by_metric[m]).startswith("helps")]
         verdict = reading(ap) + (f"; Δ{' and Δ'.join(tiny)} above 0" if tiny else "")
         lines.append(
             f"| {LABELS.get(variant, variant)} | {ap['n']} | "
@@ -223,25 +223,31 @@ def interval_of(p: dict) -> tuple[list[float] | None, str]:
 
 
 LEVEL = 0.01  # ±1 AP: a paired interval inside it, and containing 0, reads "level"
+PROTOCOL_SEEDS = 5  # stage 2's seeds per arm (docs/results.md, Protocol): fewer make a reading provisional
 
 
-def reading(p: dict, level: float = LEVEL) -> str:
+def reading(p: dict, level: float = LEVEL, seeds: int = PROTOCOL_SEEDS) -> str:
     """Stage 2's decision rule (docs/results.md, Protocol) applied to one paired-difference record.
 
     "helps" if the 95 % interval lies above 0, "hurts" if below, "level" if it contains 0 and lies within ±`level`,
     "undecided" otherwise. The interval is the two-level bootstrap's, or for runs without image replicates the
     seed-only t interval; "n/a" with fewer than 2 seeds (a pilot's image-only interval leaves the seed-to-seed spread
-    out, so it cannot decide).
+    out, so it cannot decide). With fewer than the Protocol's `seeds`, the reading is marked provisional ("level,
+    provisional: 2 of 5 seeds"): a bootstrap over 2 or 3 seeds barely samples the seed-to-seed spread, so its
+    interval is narrower than the study's will be.
     """
     interval, mark = interval_of(p)
-    if interval is None or mark == "ⁱ" or p.get("n", 0) < 2:
+    n = p.get("n", 0)
+    if interval is None or mark == "ⁱ" or n < 2:
         return "n/a"
     low, high = interval
     if low > 0:
-        return "helps"
-    if high < 0:
-        return "hurts"
-    return "level" if -level <= low and high <= level else "undecided"
+        verdict = "helps"
+    elif high < 0:
+        verdict = "hurts"
+    else:
+        verdict = "level" if -level <= low and high <= level else "undecided"
+    return verdict if n >= seeds else f"{verdict}, provisional: {n} of {seeds} seeds"
 
 
 def plot_paired(by_subset: dict[str, dict], path: Path, title: str, metrics=PAIRED_METRICS) -> Path:
@@ -420,7 +426,7 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
                     "over images only where there is one seed, which leaves the seed-to-seed spread out; "
                     "detectable: the smallest true ΔAP a paired t-test on these seeds finds with 80 % power; "
                     "reading: the Protocol's rule on the ΔAP interval, helps / hurts / level within ±1 AP / "
-                    "undecided):",
+                    f"undecided, provisional with fewer than {PROTOCOL_SEEDS} seeds):",
                     "",
                     paired_table(paired),
                     "",

@@ -398,6 +398,8 @@ def test_the_paired_picture_and_table_report_the_same_interval_for_each_kind_of_
         ([-0.012, 0.004], 5, "undecided"),  # contains 0 but reaches past -1 AP
         ([0.001, 0.02], 1, "n/a"),  # one seed: no seed spread in the interval
         (None, 5, "n/a"),
+        ([-0.008, 0.009], 2, "level, provisional: 2 of 5 seeds"),  # fewer seeds than the Protocol's
+        ([0.001, 0.02], 4, "helps, provisional: 4 of 5 seeds"),
     ],
 )
 def test_reading_applies_the_stage_2_decision_rule(interval, n, expected):
