@@ -226,28 +226,40 @@ LEVEL = 0.01  # ±1 AP: a paired interval inside it, and containing 0, reads "le
 PROTOCOL_SEEDS = 5  # stage 2's seeds per arm (docs/results.md, Protocol): fewer make a reading provisional
 
 
+def _rule(interval: list[float], level: float) -> str:
+    low, high = interval
+    if low > 0:
+        return "helps"
+    if high < 0:
+        return "hurts"
+    return "level" if -level <= low and high <= level else "undecided"
+
+
 def reading(p: dict, level: float = LEVEL, seeds: int = PROTOCOL_SEEDS) -> str:
     """Stage 2's decision rule (docs/results.md, Protocol) applied to one paired-difference record.
 
     "helps" if the 95 % interval lies above 0, "hurts" if below, "level" if it contains 0 and lies within ±`level`,
     "undecided" otherwise. The interval is the two-level bootstrap's, or for runs without image replicates the
     seed-only t interval; "n/a" with fewer than 2 seeds (a pilot's image-only interval leaves the seed-to-seed spread
-    out, so it cannot decide). With fewer than the Protocol's `seeds`, the reading is marked provisional ("level,
-    provisional: 2 of 5 seeds"): a bootstrap over 2 or 3 seeds barely samples the seed-to-seed spread, so its
-    interval is narrower than the study's will be.
+    out, so it cannot decide).
+
+    Two marks, added on 2026-11-30 before stage 2's seeds 2-4 had finished, leave the rule itself as fixed:
+    - with fewer than the Protocol's `seeds`, the reading is provisional ("level, provisional: 2 of 5 seeds"): a
+      bootstrap over 2 or 3 seeds barely samples the seed-to-seed spread;
+    - where the seed-only paired t interval reads otherwise, its reading follows ("helps; seed-only t: undecided"):
+      a percentile bootstrap over a handful of seeds is narrower than the t interval (with 5 seeds, about two thirds
+      of its width), so a verdict both agree on is the stronger one.
     """
     interval, mark = interval_of(p)
     n = p.get("n", 0)
     if interval is None or mark == "ⁱ" or n < 2:
         return "n/a"
-    low, high = interval
-    if low > 0:
-        verdict = "helps"
-    elif high < 0:
-        verdict = "hurts"
-    else:
-        verdict = "level" if -level <= low and high <= level else "undecided"
-    return verdict if n >= seeds else f"{verdict}, provisional: {n} of {seeds} seeds"
+    verdict = _rule(interval, level)
+    if mark == "" and p.get("t_interval"):
+        by_t = _rule(p["t_interval"], level)
+        if by_t != verdict:
+            verdict = f"{verdict}; seed-only t: {by_t}"
+    return verdict if n >= seeds else f"{verdict}; provisional: {n} of {seeds} seeds"
 
 
 def plot_paired(by_subset: dict[str, dict], path: Path, title: str, metrics=PAIRED_METRICS) -> Path:
@@ -426,7 +438,8 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
                     "over images only where there is one seed, which leaves the seed-to-seed spread out; "
                     "detectable: the smallest true ΔAP a paired t-test on these seeds finds with 80 % power; "
                     "reading: the Protocol's rule on the ΔAP interval, helps / hurts / level within ±1 AP / "
-                    f"undecided, provisional with fewer than {PROTOCOL_SEEDS} seeds):",
+                    f"undecided; provisional with fewer than {PROTOCOL_SEEDS} seeds; the seed-only t interval's "
+                    "reading beside where it differs):",
                     "",
                     paired_table(paired),
                     "",

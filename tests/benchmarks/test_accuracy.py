@@ -398,8 +398,8 @@ def test_the_paired_picture_and_table_report_the_same_interval_for_each_kind_of_
         ([-0.012, 0.004], 5, "undecided"),  # contains 0 but reaches past -1 AP
         ([0.001, 0.02], 1, "n/a"),  # one seed: no seed spread in the interval
         (None, 5, "n/a"),
-        ([-0.008, 0.009], 2, "level, provisional: 2 of 5 seeds"),  # fewer seeds than the Protocol's
-        ([0.001, 0.02], 4, "helps, provisional: 4 of 5 seeds"),
+        ([-0.008, 0.009], 2, "level; provisional: 2 of 5 seeds"),  # fewer seeds than the Protocol's
+        ([0.001, 0.02], 4, "helps; provisional: 4 of 5 seeds"),
     ],
 )
 def test_reading_applies_the_stage_2_decision_rule(interval, n, expected):
@@ -410,6 +410,16 @@ def test_reading_applies_the_stage_2_decision_rule(interval, n, expected):
     seeds_only = {"mean": 0.0, "n": n, "higher": 0, "bootstrap_interval": None, "t_interval": interval}
     assert reading(seeds_only) == expected  # runs without image replicates: the seed-only t interval decides
     assert paired_table({"fuse": {"AP": record}}, ("AP",)).endswith(f"| {expected} |")
+
+
+def test_reading_shows_the_seed_only_t_interval_where_it_reads_otherwise():
+    from benchmarks.accuracy_report import reading
+
+    both = {"n": 5, "bootstrap_interval": [0.002, 0.012], "t_interval": [0.001, 0.014]}
+    assert reading(both) == "helps"  # they agree: the rule's word alone
+    wider = {"n": 5, "bootstrap_interval": [0.002, 0.012], "t_interval": [-0.002, 0.016]}
+    assert reading(wider) == "helps; seed-only t: undecided"
+    assert reading({**wider, "n": 3}) == "helps; seed-only t: undecided; provisional: 3 of 5 seeds"
 
 
 def test_reading_names_the_tiny_object_metrics_whose_interval_lies_above_0():
