@@ -26,8 +26,11 @@ START = "yolov8n-p2-swarm.pt"  # released, offline: every layer SR-TOD shares wi
 
 
 def _frame_size(video: Path) -> int:
-    """The larger side of a video's frames in pixels: the clip runs at its own size, as the released models were
-    evaluated (a 640x512 frame at imgsz 320 would halve its 3-8 px drones)."""
+    """The larger side of a video's frames in pixels.
+
+    The clip runs at its own size, as the released models were evaluated: a 640x512 frame at imgsz 320 would halve
+    its 3-8 px drones.
+    """
     cap = cv2.VideoCapture(str(video))
     try:
         return max(int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
