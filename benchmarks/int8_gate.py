@@ -6,7 +6,7 @@ INT8 several ways, each calibrated on the same real training frames:
 - `ultralytics`: what ultralytics' recipe alone keeps in floating point (OpenVINO: every sigmoid and the Detect
   head's decode; ONNX Runtime: every node that is not a Conv, Gemm or MatMul);
 - `gate`: that plus the SR-TOD gate (`srtod_yolo.export.gate_ops`: the reconstruction head's output convolution,
-  sigmoid, difference map, threshold and DGFE's gate multiply), what `yolo export int8=True` does;
+  sigmoid, difference map, threshold and DGFE's gate multiply), what `yolo export quantize=8` does;
 - `layer` (OpenVINO): the whole SR-TOD layer (reconstruction head and DGFE) in floating point.
 
 On the real validation frames it reports, against the FP32 model: the share of the FP32 gate's kept pixels that
@@ -138,7 +138,7 @@ def onnxruntime_rows(weights: str, imgsz: int, calib: np.ndarray, val: np.ndarra
     for name, exclude in {"ultralytics": stock, "gate": list(dict.fromkeys(stock + gate))}.items():
         out = work / f"int8-{name}.onnx"
         quantize_static(f, str(out), Reader(), nodes_to_exclude=exclude)
-        if name == "gate":  # as `yolo export int8=True` does: the gate reads the float image
+        if name == "gate":  # as `yolo export quantize=8` does: the gate reads the float image
             quantized = onnx.load(str(out))
             read_float_inputs(quantized, gate)
             onnx.save(quantized, str(out))

@@ -80,7 +80,7 @@ def export_all(name: str, source: Path, imgsz: int, data: Path, calibration: int
     Files already in the model's folder (a `--work` folder of an earlier run) are reused.
     """
     fraction = min(1.0, calibration / 1169)  # the shared training split has 1,169 frames
-    int8 = dict(int8=True, data=str(data), split="train", fraction=fraction, batch=1)
+    int8 = dict(quantize=8, data=str(data), split="train", fraction=fraction, batch=1)
     folder, stem = source.parent, source.stem
     files = {"pt": str(source)} if source.suffix == ".pt" else {}
     files["openvino-fp32"] = str(folder / f"{stem}_openvino_model")

@@ -18,12 +18,15 @@ __all__ = ("main", "parse_args")
 
 USAGE = """usage: srtod COMMAND [key=value ...]
 
-commands:
-  synth   build the synthetic anti-UAV set   out=DIR train=1000 val=200 seed=0 width=640 height=512 video=150 workers=
-  convert real dataset to YOLO format   dataset=droneswarms|aitod|visdrone|halmstad raw=DIR out=DIR mode=link
-          (link, copy or move the images; halmstad also takes stride=10 val_every=4)
-  demo    fine-tune SR-TOD on synthetic swarms, predict real clips with the released weights   out=demo epochs=3
-  info    versions, hooks, shipped model and dataset YAMLs
+commands (with their arguments and defaults):
+  synth    build the synthetic anti-UAV set
+           out=datasets/droneswarms-synth train=1000 val=200 seed=0 width=640 height=512 video=150 workers=auto
+  convert  a real dataset to YOLO format
+           dataset=droneswarms|aitod|visdrone|halmstad raw=DIR out=DIR mode=link (link, copy or move the images;
+           halmstad also takes stride=10 val_every=4)
+  demo     fine-tune SR-TOD on synthetic swarms, predict real clips with the released weights
+           out=demo epochs=3 imgsz=320 train=300 val=60 seed=0 vid_stride=1
+  info     versions, hooks, shipped model and dataset YAMLs, released weights
 
 Training, validation, prediction, tracking and export use the stock command: yolo train model=srtod-yolov8n-p2.yaml ...
 """
@@ -55,12 +58,11 @@ def _synth(tokens: list[str]) -> None:
             "width": 640,
             "height": 512,
             "video": 150,
-            "workers": None,
+            "workers": "auto",
         },
     )
-    stats = build_dataset(
-        a["out"], a["train"], a["val"], a["seed"], a["width"], a["height"], a["workers"], a["video"] or 0
-    )
+    workers = None if a["workers"] in {"auto", None} else a["workers"]  # auto: build_dataset picks by CPU count
+    stats = build_dataset(a["out"], a["train"], a["val"], a["seed"], a["width"], a["height"], workers, a["video"] or 0)
     train = stats["train"]
     print(
         f"wrote {a['out']}: {a['train']} train + {a['val']} val images; {train['boxes']} train boxes, "
@@ -150,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     if command is None:
         print(f"srtod: unknown command '{argv[0]}'\n\n{USAGE}", file=sys.stderr)
         return 2
+    if any(token in {"-h", "--help", "help"} for token in argv[1:]):  # `srtod synth --help`
+        print(USAGE)
+        return 0
     command(argv[1:])
     return 0
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-__all__ = ("close_names", "misspelled_weights", "released_weights", "resolve_weights", "weights_dir")
+__all__ = (
+    "close_names",
+    "misspelled_weights",
+    "offline_weights_message",
+    "released_weights",
+    "resolve_weights",
+    "weights_dir",
+)
 
 
 def weights_dir() -> Path:
@@ -57,4 +64,19 @@ def misspelled_weights(name: str | Path) -> str | None:
     return (
         f"'{text}' is not a released srtod-yolo checkpoint and no such file exists here.{hint} "
         f"Released (by bare name, offline): {', '.join(released) or 'none in this install'}; `srtod info` lists them."
+    )
+
+
+def offline_weights_message(name: str | Path) -> str:
+    """The message for a checkpoint that is neither here nor released, and that ultralytics could not download.
+
+    Names the released starting points that need no download (`*-swarm.pt`, trained on the synthetic swarms), which
+    load into any model sharing their layers (`pretrained=yolov8n-p2-swarm.pt` for `srtod-yolov8n-p2.yaml` too).
+    """
+    starts = [n for n in released_weights() if n.endswith("-swarm.pt")]
+    offline = f" Offline starting points shipped with srtod-yolo: {', '.join(starts)}." if starts else ""
+    return (
+        f"'{name}' is not on this machine and could not be downloaded (no internet, or YOLO_OFFLINE=1).{offline} "
+        f"pretrained=yolov8n-p2-swarm.pt loads every layer an SR-TOD or stock YOLOv8n-P2 model shares with it. Or "
+        f"copy {Path(str(name)).name} here from a machine with internet."
     )

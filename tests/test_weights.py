@@ -88,3 +88,14 @@ def test_ultralytics_asset_names_are_left_to_ultralytics():
 
     assert misspelled_weights("yolov8n.pt") is None and misspelled_weights("yolo26s.pt") is None
     assert misspelled_weights("yolov8n-p2-halmstad.pt") is None  # released
+
+
+@pytest.mark.slow
+def test_a_pretrained_download_that_fails_offline_names_the_offline_starting_points(sandbox, env, tiny_synth):
+    # The README's `pretrained=yolov8n.pt` on a machine without internet: a short message, not a 100-line traceback.
+    data = str(tiny_synth / "data.yaml")
+    args = ["yolo", "train", "model=srtod-yolov8n-p2.yaml", f"data={data}", "pretrained=yolov8s.pt", "epochs=1"]
+    proc = run([*args, "imgsz=64", f"project={sandbox / 'offline'}"], cwd=sandbox, env=env, check=False)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "FileNotFoundError: 'yolov8s.pt' is not on this machine and could not be downloaded" in proc.stderr
+    assert "yolov8n-p2-swarm.pt" in proc.stderr.splitlines()[-2]  # the offline start, in the message itself

@@ -6,8 +6,9 @@ Python code that imports ultralytics), an error that is the user's input is prin
 
 - any error whose chain (`__cause__` / `__context__`) holds a `FileNotFoundError`: a path or name that does not
   exist, including ultralytics' "Dataset ... error" that wraps one (its message already quotes the inner one);
-- a `ValueError`, `RuntimeError` or `FileExistsError` raised by srtod-yolo's own code, which raises them only to
-  refuse bad input (16-bit frames, a bad argument, an unsupported ultralytics version) with the fix in the message;
+- a `ValueError`, `RuntimeError`, `FileExistsError` or `ModuleNotFoundError` raised by srtod-yolo's own code, which
+  raises them only to refuse bad input (16-bit frames, a bad argument, an unsupported ultralytics version) or to name
+  a missing optional package (TensorRT, SAHI) with the fix in the message;
 - a `ValueError`, `TypeError` or `SyntaxError` raised by one of ultralytics' argument checks (`ULTRALYTICS_CHECKS`:
   `conf=1.5`, `imgsz=six40`, `batch=abc`, an unknown argument, `device=cuda:0` on a machine without CUDA), whose
   messages already name the argument and its valid values.
@@ -23,7 +24,9 @@ from pathlib import Path
 
 COMMANDS = frozenset({"yolo", "ultralytics", "srtod"})  # console scripts whose errors are shortened
 SWITCH = "SRTOD_YOLO_TRACEBACK"  # =1: full tracebacks always
-OWN_TYPES = (ValueError, RuntimeError, FileExistsError)  # what srtod-yolo raises to refuse bad input
+# What srtod-yolo raises to refuse bad input or name a missing optional package (an import that fails inside the
+# package ends in importlib's frames, not srtod-yolo's, so it keeps its traceback).
+OWN_TYPES = (ValueError, RuntimeError, FileExistsError, ModuleNotFoundError)
 PACKAGE = Path(__file__).resolve().parents[1]  # srtod_yolo/
 # ultralytics functions that only check the user's arguments, and what they raise when one is wrong.
 ULTRALYTICS_CHECKS = frozenset({"check_cfg", "check_dict_alignment", "check_imgsz", "select_device"})

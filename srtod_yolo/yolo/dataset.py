@@ -242,6 +242,10 @@ class CheckedYOLODataset(YOLODataset):
         finally:  # also when nothing usable is left and ultralytics raises: the line says why
             self.skipped["missing folders"] = len(self.missing_folders) + len(missing_labels)
             self.log_summary()
+        if LOCAL_RANK in {-1, 0}:
+            message = shrink_summary([label["shape"] for label in labels if "shape" in label], self.imgsz)
+            if message:
+                LOGGER.warning(f"{self.prefix}{message}")
         return labels
 
     def log_summary(self) -> str:
@@ -253,6 +257,27 @@ class CheckedYOLODataset(YOLODataset):
             bad = any(self.skipped.get(k, 0) for k in SKIP_KINDS if k != "empty label files")
             (LOGGER.warning if bad else LOGGER.info)(line)
         return line
+
+
+def shrink_summary(shapes: list[tuple[int, int]], imgsz: int, limit: float = 1.5) -> str | None:
+    """The data check's note on images that `imgsz` downscales by `limit` or more, or None when none are.
+
+    Args:
+        shapes (list[tuple[int, int]]): Each image's (height, width) in pixels, as ultralytics' labels keep them.
+        imgsz (int): The side images are resized to (their longer side, as ultralytics' dataset does).
+        limit (float): The shrink factor from which an image is counted.
+    """
+    factors = [max(h, w) / imgsz for h, w in shapes]
+    shrunk = [f for f in factors if f >= limit]
+    if not shrunk:
+        return None
+    largest = max(max(h, w) for h, w in shapes)
+    return (
+        f"{len(shrunk):,} of {len(shapes):,} images are downscaled {min(shrunk):.1f}x to {max(shrunk):.1f}x to fit "
+        f"imgsz={imgsz}, and their objects with them (a 6-px drone becomes {6 / max(shrunk):.1f} px). For tiny "
+        f"objects, train at their own size (imgsz={largest}) or on native-scale tiles of them (docs/results.md, "
+        "Protocol: native pixel scale)."
+    )
 
 
 def build_checked_dataset(

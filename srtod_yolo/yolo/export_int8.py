@@ -1,13 +1,13 @@
-"""SR-TOD in `yolo export format=openvino` (FP32 and INT8) and `format=onnx int8=True`.
+"""SR-TOD in `yolo export format=openvino` (FP32 and INT8) and `format=onnx quantize=8`.
 
 `srtod_yolo.yolo.hooks` wraps two ultralytics functions with these:
 
 - `torch2openvino` (ultralytics traces the model with `torch.jit.trace` and converts it with
   `openvino.convert_model`): the SR-TOD map becomes the second output with `srtod_output=difference|mask`,
-  outputs are named `output0`/`output1` as in the ONNX export, and with `int8=True` NNCF quantizes the model
+  outputs are named `output0`/`output1` as in the ONNX export, and with `quantize=8` NNCF quantizes the model
   with the SR-TOD gate (`srtod_yolo.export.gate_ops`) added to ultralytics' own ignored scope (the detection
   head's decode and every sigmoid);
-- `onnx_int8_quantize` (ONNX Runtime static QDQ quantization, `quantize_static`, of `format=onnx int8=True`):
+- `onnx_int8_quantize` (ONNX Runtime static QDQ quantization, `quantize_static`, of `format=onnx quantize=8`):
   the gate's nodes are added to `nodes_to_exclude`, beside ultralytics' own exclusion of every node that is
   not a Conv, Gemm or MatMul.
 

@@ -19,13 +19,14 @@ model and dataset YAMLs by a glob inside the ultralytics package, and the `yolo`
    `output1` with dynamic axes, and fixed output axes stay fixed (`srtod_yolo.yolo.export.torch2onnx`);
 9. `ultralytics.utils.downloads.attempt_download_asset`: released srtod-yolo weights resolve by bare name
    (`model=srtod-yolov8n-p2-halmstad.pt`) from the installed package, before ultralytics would look online; a
-   misspelled one fails at once with the released names instead of a download that cannot succeed;
+   misspelled one fails at once with the released names instead of a download that cannot succeed, and a download
+   that fails offline (`pretrained=yolov8n.pt`) names the released starting points that need none;
 10. `ultralytics.trackers.track.TRACKER_MAP`: `tracker_type: srtod_bytetrack` selects the tiny-target ByteTrack
    (`srtod_yolo.yolo.tracker`); its YAML resolves by name through patch 2 (`tracker=srtod-bytetrack.yaml`);
 11. `ultralytics.utils.export.openvino.torch2openvino`: `yolo export format=openvino` carries `srtod_output` as
-   `output1`, and with `int8=True` NNCF leaves the SR-TOD gate in floating point
+   `output1`, and with `quantize=8` NNCF leaves the SR-TOD gate in floating point
    (`srtod_yolo.yolo.export_int8.torch2openvino`);
-12. `ultralytics.utils.export.onnx.onnx_int8_quantize`: `yolo export format=onnx int8=True` (ONNX Runtime static
+12. `ultralytics.utils.export.onnx.onnx_int8_quantize`: `yolo export format=onnx quantize=8` (ONNX Runtime static
    QDQ) leaves the SR-TOD gate in FP32 (`srtod_yolo.yolo.export_int8.onnx_int8_quantize`);
 13. `ultralytics.nn.backends.openvino.OpenVINOBackend.load_model`: SR-TOD models run with FP32 inference precision
    on CPUs where OpenVINO would otherwise run them in bfloat16 (`srtod_yolo.yolo.export_int8.compile_in_fp32`).
@@ -272,7 +273,7 @@ def _install() -> None:
     from ultralytics.utils.export import openvino as export_openvino
 
     from .. import nn as srtod_nn
-    from ..weights import misspelled_weights, resolve_weights
+    from ..weights import misspelled_weights, offline_weights_message, resolve_weights
     from . import export as srtod_export
     from . import export_int8 as srtod_export_int8
     from . import model as srtod_model
@@ -392,7 +393,10 @@ def _install() -> None:
         typo = misspelled_weights(file)
         if typo and not (Path(ul_utils.SETTINGS["weights_dir"]) / str(file)).exists():
             raise FileNotFoundError(typo)
-        return stock_attempt_download_asset(file, *args, **kwargs)
+        try:
+            return stock_attempt_download_asset(file, *args, **kwargs)
+        except ConnectionError as e:  # offline: say which checkpoints need no download
+            raise FileNotFoundError(offline_weights_message(file)) from e
 
     attempt_download_asset.__wrapped__ = stock_attempt_download_asset
     downloads.attempt_download_asset = attempt_download_asset

@@ -14,7 +14,7 @@ from ..export.onnx_model import srtod_output_kind, srtod_threshold
 from ..nn import SRTOD
 from ..viz import difference_overlay, side_by_side
 from .results import SRTODResults
-from .sliced import SlicedPredictionMixin
+from .sliced import SliceArgs, SlicedPredictionMixin
 from .tracks import TrackOutputMixin
 
 __all__ = ("SRTODPredictor", "finest_stride", "no_difference_map_message", "shrink_warning", "srtod_layers_of")
@@ -39,30 +39,38 @@ def finest_stride(model) -> int | None:
     return int(strides.min()) if isinstance(strides, torch.Tensor) and strides.numel() else None
 
 
-def shrink_warning(shape: tuple[int, int], imgsz, stride: int | None) -> str | None:
-    """The warning for frames that a tiny-object (P2) model sees shrunk to fit `imgsz`, or None.
+def shrink_warning(shape: tuple[int, int], imgsz, stride: int | None, slice_size: int | None = None) -> str | None:
+    """The warning for frames (or slices) that a tiny-object (P2) model sees shrunk to fit `imgsz`, or None.
 
     Args:
         shape (tuple[int, int]): A source frame's (height, width) in pixels.
         imgsz (int | list[int]): The network input size, one side or (height, width), as the predictor letterboxes.
         stride (int | None): The model's finest stride; only P2 models (stride 4), made for tiny objects, are warned.
+        slice_size (int | None): With sliced inference, the side of the slices, each letterboxed to `imgsz`.
 
     Returns:
-        (str | None): A message naming the shrink factor and the fixes, when the letterbox scales the frame down by
-            `SHRINK_WARNING` or more; None otherwise.
+        (str | None): A message naming the shrink factor and the fixes, when the letterbox scales the frame (or its
+            slices) down by `SHRINK_WARNING` or more; None otherwise.
     """
     if stride != 4:
         return None
-    h, w = shape
+    h, w = (min(slice_size, shape[0]), min(slice_size, shape[1])) if slice_size else shape
     ih, iw = (imgsz, imgsz) if isinstance(imgsz, int) else tuple(imgsz)[:2]
     shrink = max(h / ih, w / iw)
     if shrink < SHRINK_WARNING:
         return None
+    size = ih if ih == iw else [ih, iw]
+    loss = f"every object shrinks {shrink:.1f}x (a 6-px drone becomes {6 / shrink:.1f} px), and the tiniest drones "
+    loss += "are lost first"
+    if slice_size:
+        return (
+            f"slices of {slice_size} px are letterboxed to imgsz={size}: {loss}. To keep them, pass imgsz={slice_size} "
+            f"or slice_size={max(ih, iw)} (slices the size the network sees)."
+        )
     return (
-        f"frames of {w}x{h} px run at imgsz={ih if ih == iw else [ih, iw]}: every object shrinks {shrink:.1f}x (a "
-        f"6-px drone becomes {6 / shrink:.1f} px), and the tiniest drones are lost first. To keep them, pass "
-        f"imgsz={max(h, w)} (the frame at its own size) or, for frames much larger than the model was trained at, "
-        "slice=True (sliced inference, docs/sliced.md)."
+        f"frames of {w}x{h} px run at imgsz={size}: {loss}. To keep them, pass imgsz={max(h, w)} (the frame at its own "
+        "size) or, for frames much larger than the model was trained at, slice=True (sliced inference, "
+        "docs/sliced.md)."
     )
 
 
@@ -160,12 +168,19 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
                 )
 
     def preprocess(self, im):
-        """The stock preprocessing; first, once per run, say when a P2 model's frames shrink to fit `imgsz`."""
-        if isinstance(im, list) and im and not self.sliced and not getattr(self, "_shrink_checked", False):
-            self._shrink_checked = True
-            message = shrink_warning(im[0].shape[:2], self.imgsz, finest_stride(self.model))
-            if message:
-                LOGGER.warning(message)
+        """The stock preprocessing; first, once per run, say when a P2 model's frames (or slices) shrink to fit `imgsz`.
+
+        Every frame is checked until one does: a folder may mix sizes.
+        """
+        if isinstance(im, list) and not getattr(self, "_shrink_warned", False):
+            size = SliceArgs.from_args(self.args).size if self.sliced else None
+            stride = finest_stride(self.model)
+            for frame in im:
+                message = shrink_warning(frame.shape[:2], self.imgsz, stride, size)
+                if message:
+                    LOGGER.warning(message)
+                    self._shrink_warned = True
+                    break
         return super().preprocess(im)
 
     def construct_result(self, pred, img, orig_img, img_path):

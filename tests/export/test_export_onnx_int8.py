@@ -1,4 +1,4 @@
-"""`yolo export format=onnx int8=True` of the released SR-TOD model: ONNX Runtime static QDQ, the gate in FP32."""
+"""`yolo export format=onnx quantize=8` of the released SR-TOD model: ONNX Runtime static QDQ, the gate in FP32."""
 
 import numpy as np
 import onnx
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.slow, needs_halmstad]
 def int8(tmp_path_factory) -> str:
     weights = copy_released(tmp_path_factory.mktemp("ort-int8"))
     data = calibration_set(tmp_path_factory.mktemp("calibration"))
-    return YOLO(weights).export(format="onnx", imgsz=320, int8=True, data=str(data), batch=1)
+    return YOLO(weights).export(format="onnx", imgsz=320, quantize=8, data=str(data), batch=1)
 
 
 def test_ort_int8_model_is_quantized_except_the_srtod_gate(int8):

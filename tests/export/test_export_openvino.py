@@ -44,7 +44,7 @@ def fp32_difference(released):
 def int8(released, calibration_data, tmp_path_factory):
     folder = tmp_path_factory.mktemp("ov-int8")
     weights = shutil.copy(released, folder / WEIGHTS)
-    return YOLO(weights).export(format="openvino", imgsz=320, int8=True, data=str(calibration_data), batch=1)
+    return YOLO(weights).export(format="openvino", imgsz=320, quantize=8, data=str(calibration_data), batch=1)
 
 
 def xml_of(folder) -> str:

@@ -166,3 +166,33 @@ def test_many_empty_label_files_name_the_first_three_and_count_the_rest(tmp_path
     assert "... and 4 more empty label files" in text
     assert dataset.skipped["empty label files"] == 7  # the summary still counts every one
     assert sum(len(label["bboxes"]) == 0 for label in dataset.labels) == 7  # and none is lost
+
+
+def test_the_data_check_says_how_many_images_imgsz_downscales(tmp_path):
+    from ultralytics.cfg import get_cfg
+    from ultralytics.data.utils import check_det_dataset
+
+    from srtod_yolo.yolo.dataset import build_checked_dataset, shrink_summary
+
+    build_dataset(tmp_path, train=6, val=2, seed=5, width=160, height=128, workers=0, video_frames=0)
+    data = check_det_dataset(str(tmp_path / "data.yaml"))
+    import logging
+
+    from ultralytics.utils import LOGGER
+
+    for imgsz, expected in ((64, "6 of 6 images are downscaled 2.5x to 2.5x to fit imgsz=64"), (160, None)):
+        records = []
+        handler = logging.Handler()
+        handler.emit = lambda record: records.append(record.getMessage())  # noqa: B023
+        LOGGER.addHandler(handler)
+        try:
+            build_checked_dataset(get_cfg(overrides={"imgsz": imgsz}), data["train"], 4, data, mode="train")
+        finally:
+            LOGGER.removeHandler(handler)
+        logged = [m for m in records if "downscaled" in m]
+        if expected is None:
+            assert not logged
+        else:
+            assert len(logged) == 1 and expected in logged[0] and "imgsz=160" in logged[0], logged
+    mixed = shrink_summary([(256, 320), (512, 640), (512, 640)], 320)  # thermal whole, visible halved
+    assert mixed.startswith("2 of 3 images are downscaled 2.0x to 2.0x to fit imgsz=320") and "imgsz=640" in mixed

@@ -18,14 +18,24 @@ def _raise(error, cause=None):
         return e
 
 
-def test_user_errors_are_told_from_bugs():
+def test_user_errors_are_told_from_bugs(monkeypatch):
     assert is_user_error(_raise(FileNotFoundError("clip.mp4 does not exist")))
     wrapped = _raise(RuntimeError("Dataset 'x.yaml' error: 'x.yaml' does not exist"), FileNotFoundError("x.yaml"))
     assert is_user_error(wrapped)  # ultralytics' wrapper of a missing file
     assert not is_user_error(_raise(ValueError("raised outside srtod-yolo")))  # raised in this test file
     assert not is_user_error(_raise(KeyError("a bug")))
     from srtod_yolo.data.images import check_frame  # srtod-yolo's own refusal of bad input is a user error
+    from srtod_yolo.yolo.sliced import require_sahi
 
+    missing = _raise(ModuleNotFoundError("slice=True needs the SAHI package"))  # raised here: not srtod-yolo's
+    assert not is_user_error(missing)
+    try:  # srtod-yolo's own "install X" message is a user error; a failed import inside a module is not
+        import srtod_yolo.no_such_module  # noqa: F401
+    except ModuleNotFoundError as e:
+        assert not is_user_error(e)
+    monkeypatch.setitem(sys.modules, "sahi", None)  # `import sahi` now fails, as when it is not installed
+    named = _raise_from(require_sahi)
+    assert isinstance(named, ModuleNotFoundError) and is_user_error(named) and "pip install" in str(named)
     refused = _raise_from(lambda: check_frame(np.zeros((4, 4), np.uint16)))
     assert isinstance(refused, ValueError) and is_user_error(refused)
     assert short_message(refused).startswith(

@@ -53,3 +53,16 @@ def test_a_p2_model_says_when_frames_shrink_to_fit_imgsz_once_per_run():
     assert "shrinks" not in native
     stock = _logged(lambda: YOLO("yolov8n.yaml").predict(frame, imgsz=320, verbose=False))
     assert "shrinks" not in stock  # only P2 models, made for tiny objects, are warned
+    thermal = np.zeros((256, 320, 3), np.uint8)  # a folder that mixes sizes: the first frame fits, a later one not
+    mixed = _logged(lambda: YOLO("yolov8n-p2.yaml").predict([thermal, frame, frame], imgsz=320, verbose=False))
+    assert mixed.count("frames of 640x512 px run at imgsz=320") == 1
+
+
+def test_sliced_inference_says_when_its_slices_shrink_to_fit_imgsz():
+    pytest.importorskip("sahi")
+    frame = np.zeros((1080, 1920, 3), np.uint8)
+    shrunk = _logged(lambda: YOLO("yolov8n-p2.yaml").predict(frame, imgsz=320, slice=True, verbose=False))
+    assert "slices of 640 px are letterboxed to imgsz=320: every object shrinks 2.0x" in shrunk
+    assert "pass imgsz=640 or slice_size=320" in shrunk
+    kept = _logged(lambda: YOLO("yolov8n-p2.yaml").predict(frame, imgsz=640, slice=True, verbose=False))
+    assert "shrinks" not in kept  # a 1920x1080 frame cut into 640-px slices at imgsz 640: native scale
