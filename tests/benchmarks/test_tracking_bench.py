@@ -86,3 +86,18 @@ def test_native_size_of_a_video_that_cannot_be_opened_names_it(tmp_path):
     bad.write_bytes(b"no frames here")
     with pytest.raises(OSError, match="not-a-video.mp4"):
         native_imgsz(bad)
+
+
+def test_the_tuning_sweep_varies_one_setting_at_a_time_around_the_shipped_defaults(tmp_path):
+    from benchmarks import tracking_sweep
+
+    out = tmp_path / "sweep.json"
+    args = ["--seeds", "5", "--frames", "30", "--cache", str(tmp_path / "cache"), "--out", str(out)]
+    result = tracking_sweep.main([*args, "--settings", "match_thresh", "duplicate_iou"])
+    shipped = result["defaults"]
+    rows = [(r["setting"], r["value"]) for r in result["rows"]]
+    assert rows[0] == (None, None)  # all defaults first; each other row changes one setting away from its default
+    expected = [(k, v) for k in ("match_thresh", "duplicate_iou") for v in tracking_sweep.GRID[k] if v != shipped[k]]
+    assert rows[1:] == expected
+    assert all(0 <= r["HOTA"] <= 1 for r in result["rows"]) and json.loads(out.read_text())["frames"] == 30
+    assert "| all defaults |" in result["markdown"]
