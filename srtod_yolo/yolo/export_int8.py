@@ -141,8 +141,8 @@ def compile_in_fp32(backend, weight) -> None:
 
     OpenVINO's CPU plugin runs the operations a model leaves in floating point in bfloat16 on CPUs with AMX or
     AVX512-BF16 (its default INFERENCE_PRECISION_HINT there), whatever the IR says. bfloat16 keeps 8 bits of
-    mantissa: measured on the released srtod-yolov8n-p2 at 320 and 640 on real val frames, 3-4 % of the pixels
-    the FP32 gate keeps flip, and boxes move by up to 20 px (docs/openvino.md). SR-TOD models therefore compile
+    mantissa: measured on the released srtod-yolov8n-p2 at 320 and 640 on real val frames, 2-4 % of the pixels
+    the FP32 gate keeps flip, and boxes move by up to 21 px (docs/openvino.md). SR-TOD models therefore compile
     with INFERENCE_PRECISION_HINT=f32 (INT8 operations stay INT8); other models keep ultralytics' settings.
 
     Args:
