@@ -55,12 +55,11 @@ def run(key: str | None, value, args, folder: Path) -> dict:
 
 
 def markdown(rows: list[dict], shipped: dict) -> str:
-    """The sweep as a Markdown table (x100), the shipped default marked, and the HOTA range over the sweep."""
+    """The sweep as a Markdown table (x100): the all-defaults row, then one row per value tried away from a default."""
     lines = ["| setting | value | HOTA | IDF1 | AssA | IDSW |", "|---|---|---:|---:|---:|---:|"]
     for r in rows:
-        mark = " (default)" if r["setting"] is None or shipped.get(r["setting"]) == r["value"] else ""
         name = r["setting"] or "all defaults"
-        value = "" if r["setting"] is None else f"{r['value']}{mark}"
+        value = "" if r["setting"] is None else f"{r['value']} (default {shipped[r['setting']]})"
         cells = " | ".join(f"{100 * r[m]:.1f}" for m in ("HOTA", "IDF1", "AssA"))
         lines.append(f"| {name} | {value} | {cells} | {int(r['IDSW'])} |")
     return "\n".join(lines)

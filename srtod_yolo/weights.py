@@ -76,7 +76,8 @@ def offline_weights_message(name: str | Path) -> str:
     starts = [n for n in released_weights() if n.endswith("-swarm.pt")]
     offline = f" Offline starting points shipped with srtod-yolo: {', '.join(starts)}." if starts else ""
     return (
-        f"'{name}' is not on this machine and could not be downloaded (no internet, or YOLO_OFFLINE=1).{offline} "
+        f"'{name}' is not on this machine and could not be downloaded (offline, YOLO_OFFLINE=1, or the download "
+        f"failed).{offline} "
         f"pretrained=yolov8n-p2-swarm.pt loads every layer an SR-TOD or stock YOLOv8n-P2 model shares with it. Or "
         f"copy {Path(str(name)).name} here from a machine with internet."
     )

@@ -97,5 +97,18 @@ def test_a_pretrained_download_that_fails_offline_names_the_offline_starting_poi
     args = ["yolo", "train", "model=srtod-yolov8n-p2.yaml", f"data={data}", "pretrained=yolov8s.pt", "epochs=1"]
     proc = run([*args, "imgsz=64", f"project={sandbox / 'offline'}"], cwd=sandbox, env=env, check=False)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
-    assert "FileNotFoundError: 'yolov8s.pt' is not on this machine and could not be downloaded" in proc.stderr
+    assert "OfflineWeightsError: 'yolov8s.pt' is not on this machine and could not be downloaded" in proc.stderr
     assert "yolov8n-p2-swarm.pt" in proc.stderr.splitlines()[-2]  # the offline start, in the message itself
+
+
+def test_an_offline_download_failure_stays_a_connection_error_for_ultralytics_own_offline_checks(monkeypatch):
+    # ultralytics' AMP check loads yolo26n.pt and skips itself on ConnectionError when offline (GPU training).
+    from ultralytics.utils.downloads import attempt_download_asset
+
+    from srtod_yolo.errors import OfflineWeightsError
+
+    monkeypatch.setenv("YOLO_OFFLINE", "1")
+    with pytest.raises(OfflineWeightsError) as raised:
+        attempt_download_asset("yolo26n.pt")
+    assert isinstance(raised.value, ConnectionError) and isinstance(raised.value, FileNotFoundError)
+    assert "yolov8n-p2-swarm.pt" in str(raised.value)

@@ -26,7 +26,9 @@ def _metrics() -> tuple:
     try:
         from trackeval.metrics import CLEAR, HOTA, Identity
     except ImportError as e:
-        raise ImportError(
+        from ..errors import MissingPackageError
+
+        raise MissingPackageError(
             "tracking metrics need TrackEval: pip install 'srtod-yolo[track]' (or pip install trackeval)"
         ) from e
     config = {"PRINT_CONFIG": False}

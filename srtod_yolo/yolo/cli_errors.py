@@ -6,12 +6,15 @@ Python code that imports ultralytics), an error that is the user's input is prin
 
 - any error whose chain (`__cause__` / `__context__`) holds a `FileNotFoundError`: a path or name that does not
   exist, including ultralytics' "Dataset ... error" that wraps one (its message already quotes the inner one);
-- a `ValueError`, `RuntimeError`, `FileExistsError` or `ModuleNotFoundError` raised by srtod-yolo's own code, which
-  raises them only to refuse bad input (16-bit frames, a bad argument, an unsupported ultralytics version) or to name
-  a missing optional package (TensorRT, SAHI) with the fix in the message;
+- a `ValueError`, `RuntimeError` or `FileExistsError` raised by srtod-yolo's own code, which raises them only to
+  refuse bad input (16-bit frames, a bad argument, an unsupported ultralytics version) with the fix in the message;
+- a `srtod_yolo.errors.MissingPackageError`: an optional package a feature needs (TensorRT, SAHI, TrackEval), named
+  with its install command (a failed import inside srtod-yolo is a plain `ModuleNotFoundError`, a bug, and keeps
+  its traceback);
 - a `ValueError`, `TypeError` or `SyntaxError` raised by one of ultralytics' argument checks (`ULTRALYTICS_CHECKS`:
-  `conf=1.5`, `imgsz=six40`, `batch=abc`, an unknown argument, `device=cuda:0` on a machine without CUDA), whose
-  messages already name the argument and its valid values.
+  `conf=1.5`, `imgsz=six40`, `batch=abc`, an unknown argument, `device=cuda:0` on a machine without CUDA) whose
+  message names the argument (`'key=value'`, or "is not a valid YOLO argument"): a caller's bug inside those
+  functions (a TypeError from a builtin) names none and keeps its traceback.
 
 Anything else (a bug, an interrupt) keeps Python's full traceback, and `SRTOD_YOLO_TRACEBACK=1` keeps it for all.
 """
@@ -19,18 +22,20 @@ Anything else (a bug, an interrupt) keeps Python's full traceback, and `SRTOD_YO
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
+from ..errors import MissingPackageError
+
 COMMANDS = frozenset({"yolo", "ultralytics", "srtod"})  # console scripts whose errors are shortened
 SWITCH = "SRTOD_YOLO_TRACEBACK"  # =1: full tracebacks always
-# What srtod-yolo raises to refuse bad input or name a missing optional package (an import that fails inside the
-# package ends in importlib's frames, not srtod-yolo's, so it keeps its traceback).
-OWN_TYPES = (ValueError, RuntimeError, FileExistsError, ModuleNotFoundError)
+OWN_TYPES = (ValueError, RuntimeError, FileExistsError)  # what srtod-yolo raises to refuse bad input
 PACKAGE = Path(__file__).resolve().parents[1]  # srtod_yolo/
 # ultralytics functions that only check the user's arguments, and what they raise when one is wrong.
 ULTRALYTICS_CHECKS = frozenset({"check_cfg", "check_dict_alignment", "check_imgsz", "select_device"})
 ULTRALYTICS_CHECK_TYPES = (ValueError, TypeError, SyntaxError)
+NAMES_AN_ARGUMENT = re.compile(r"'\w+=|is not a valid YOLO argument")  # how those checks' messages name it
 
 
 def _chain(error: BaseException) -> list[BaseException]:
@@ -59,14 +64,16 @@ def _raised_in_package(error: BaseException) -> bool:
 
 def _raised_by_ultralytics_check(error: BaseException) -> bool:
     code = _raising_code(error)
-    return code is not None and code.co_name in ULTRALYTICS_CHECKS and "ultralytics" in Path(code.co_filename).parts
+    if code is None or code.co_name not in ULTRALYTICS_CHECKS or "ultralytics" not in Path(code.co_filename).parts:
+        return False
+    return NAMES_AN_ARGUMENT.search(str(error)) is not None
 
 
 def is_user_error(error: BaseException) -> bool:
     """Whether `error` is a mistake in the user's input, to be shown as its message alone (see the module doc)."""
     if any(isinstance(e, FileNotFoundError) for e in _chain(error)):
         return True
-    if isinstance(error, OWN_TYPES) and _raised_in_package(error):
+    if isinstance(error, MissingPackageError) or (isinstance(error, OWN_TYPES) and _raised_in_package(error)):
         return True
     return isinstance(error, ULTRALYTICS_CHECK_TYPES) and _raised_by_ultralytics_check(error)
 

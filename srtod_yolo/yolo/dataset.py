@@ -264,9 +264,11 @@ def shrink_summary(shapes: list[tuple[int, int]], imgsz: int, limit: float = 1.5
 
     Args:
         shapes (list[tuple[int, int]]): Each image's (height, width) in pixels, as ultralytics' labels keep them.
-        imgsz (int): The side images are resized to (their longer side, as ultralytics' dataset does).
+        imgsz (int | list[int]): The side images are resized to (their longer side, as ultralytics' dataset does),
+            or (height, width) as a validator of a fixed-size export sets it (its larger side is used).
         limit (float): The shrink factor from which an image is counted.
     """
+    imgsz = max(imgsz) if isinstance(imgsz, (list, tuple)) else int(imgsz)
     factors = [max(h, w) / imgsz for h, w in shapes]
     shrunk = [f for f in factors if f >= limit]
     if not shrunk:
@@ -275,8 +277,8 @@ def shrink_summary(shapes: list[tuple[int, int]], imgsz: int, limit: float = 1.5
     return (
         f"{len(shrunk):,} of {len(shapes):,} images are downscaled {min(shrunk):.1f}x to {max(shrunk):.1f}x to fit "
         f"imgsz={imgsz}, and their objects with them (a 6-px drone becomes {6 / max(shrunk):.1f} px). For tiny "
-        f"objects, train at their own size (imgsz={largest}) or on native-scale tiles of them (docs/results.md, "
-        "Protocol: native pixel scale)."
+        f"objects, train at their own size (imgsz={largest}) or on native-scale tiles of them (srtod-yolo's "
+        "docs/results.md, Protocol: native pixel scale)."
     )
 
 

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from ultralytics.utils import LOGGER
 
+from ..errors import MissingPackageError
 from ..export.onnx_model import SRTOD_OUTPUTS, set_output_dims
 from ..nn import SRTOD
 
@@ -43,7 +44,7 @@ def check_export_backend(exporter) -> None:
     """
     fmt = str(getattr(exporter.args, "format", "")).lower()
     if fmt in ENGINE_ALIASES and importlib.util.find_spec("tensorrt") is None:
-        raise ModuleNotFoundError(
+        raise MissingPackageError(
             "TensorRT export (format=engine) needs NVIDIA TensorRT and an NVIDIA GPU, and the 'tensorrt' package is "
             "not installed. On a machine with an NVIDIA GPU: pip install 'tensorrt>=10' 'onnxruntime-gpu>=1.17' "
             "(srtod-yolo's [gpu] extra). Elsewhere, export format=onnx and build the engine where TensorRT runs "

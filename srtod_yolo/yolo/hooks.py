@@ -117,7 +117,8 @@ def check_extra_args(cfg: dict, hard: bool = True) -> None:
     """Check srtod-yolo's arguments (`EXTRA_ARGS`) in a config dict, as ultralytics' `check_cfg` checks its own.
 
     It runs in every mode (train, val, predict, track, export), so a wrong value fails before any work, also in
-    the modes that do not read it. `None` passes, as in ultralytics.
+    the modes that do not read it. `None` passes for the flags (read as False) and `srtod_output` (read as none),
+    and fails for the `slice_*` values, which have no "unset".
 
     Args:
         cfg (dict): The merged arguments of a run (ultralytics' `get_cfg`); modified in place when `hard` is False.
@@ -139,7 +140,7 @@ def check_extra_args(cfg: dict, hard: bool = True) -> None:
             if hard:
                 raise ValueError(f"'{key}={value}' is not valid: '{key}' is True or False (i.e. '{key}=True')")
             cfg[key] = bool(value)
-    given = SimpleNamespace(**{key: cfg[key] for key in EXTRA_ARGS if cfg.get(key) is not None})
+    given = SimpleNamespace(**{key: cfg[key] for key in EXTRA_ARGS if key in cfg})
     SliceArgs.from_args(given)
     srtod_output_of(given)
 
@@ -273,6 +274,7 @@ def _install() -> None:
     from ultralytics.utils.export import openvino as export_openvino
 
     from .. import nn as srtod_nn
+    from ..errors import OfflineWeightsError
     from ..weights import misspelled_weights, offline_weights_message, resolve_weights
     from . import export as srtod_export
     from . import export_int8 as srtod_export_int8
@@ -395,8 +397,8 @@ def _install() -> None:
             raise FileNotFoundError(typo)
         try:
             return stock_attempt_download_asset(file, *args, **kwargs)
-        except ConnectionError as e:  # offline: say which checkpoints need no download
-            raise FileNotFoundError(offline_weights_message(file)) from e
+        except ConnectionError as e:  # offline: say which checkpoints need no download (still a ConnectionError)
+            raise OfflineWeightsError(offline_weights_message(file)) from e
 
     attempt_download_asset.__wrapped__ = stock_attempt_download_asset
     downloads.attempt_download_asset = attempt_download_asset

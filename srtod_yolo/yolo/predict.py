@@ -55,7 +55,7 @@ def shrink_warning(shape: tuple[int, int], imgsz, stride: int | None, slice_size
     if stride != 4:
         return None
     h, w = (min(slice_size, shape[0]), min(slice_size, shape[1])) if slice_size else shape
-    ih, iw = (imgsz, imgsz) if isinstance(imgsz, int) else tuple(imgsz)[:2]
+    ih, iw = (imgsz, imgsz) if isinstance(imgsz, int) else (imgsz[0], imgsz[-1])
     shrink = max(h / ih, w / iw)
     if shrink < SHRINK_WARNING:
         return None
@@ -134,6 +134,7 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
         (numpy arrays, PIL images, tensors, and lists of them) by `check_frame`, image files by `check_8bit`,
         videos and streams by `check_video`. Screenshots are 8-bit.
         """
+        self._shrink_warned = False  # once per run: each predict/track call sets its source up again
         frames = source if isinstance(source, (list, tuple)) else [source]
         for i, frame in enumerate(frames):
             check_frame(frame, f"source[{i}]" if isinstance(source, (list, tuple)) else "the source")

@@ -29,6 +29,7 @@ import torch
 from ultralytics.data.augment import LetterBox
 from ultralytics.utils import LOGGER, nms, ops
 
+from ..errors import MissingPackageError
 from .results import SRTODResults
 
 __all__ = (
@@ -53,7 +54,7 @@ def require_sahi():
     try:
         import sahi
     except ImportError as e:  # a blocked or broken install counts as missing too
-        raise ModuleNotFoundError(
+        raise MissingPackageError(
             "slice=True (sliced inference) needs the SAHI package, which is not installed: "
             "pip install 'sahi>=0.11' (srtod-yolo's [sahi] extra)"
         ) from e

@@ -197,3 +197,9 @@ def test_save_diff_on_an_export_without_the_map_says_to_export_it_again(exported
     text = "\n".join(records)
     assert "this export of an SR-TOD model was made without srtod_output=difference" in text
     assert "no SR-TOD layer" not in text  # it has one: only the export left the map out
+
+
+def test_yolo_val_runs_a_fixed_size_export(exported, tiny_synth):
+    # The validator sets imgsz to the export's [h, w] list; every part of validation must take it.
+    metrics = YOLO(exported["static"], task="detect").val(data=str(tiny_synth / "data.yaml"), imgsz=320, batch=1)
+    assert 0.0 <= metrics.box.map50 <= 1.0 and "AP_vt" in metrics.aitod

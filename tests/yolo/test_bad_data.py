@@ -194,5 +194,7 @@ def test_the_data_check_says_how_many_images_imgsz_downscales(tmp_path):
             assert not logged
         else:
             assert len(logged) == 1 and expected in logged[0] and "imgsz=160" in logged[0], logged
+    square = shrink_summary([(512, 640)], [320, 320])  # a validator of a fixed-size export sets imgsz to [h, w]
+    assert square.startswith("1 of 1 images are downscaled 2.0x to 2.0x to fit imgsz=320")
     mixed = shrink_summary([(256, 320), (512, 640), (512, 640)], 320)  # thermal whole, visible halved
     assert mixed.startswith("2 of 3 images are downscaled 2.0x to 2.0x to fit imgsz=320") and "imgsz=640" in mixed

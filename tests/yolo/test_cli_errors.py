@@ -27,14 +27,15 @@ def test_user_errors_are_told_from_bugs(monkeypatch):
     from srtod_yolo.data.images import check_frame  # srtod-yolo's own refusal of bad input is a user error
     from srtod_yolo.yolo.sliced import require_sahi
 
-    missing = _raise(ModuleNotFoundError("slice=True needs the SAHI package"))  # raised here: not srtod-yolo's
-    assert not is_user_error(missing)
-    try:  # srtod-yolo's own "install X" message is a user error; a failed import inside a module is not
-        import srtod_yolo.no_such_module  # noqa: F401
-    except ModuleNotFoundError as e:
-        assert not is_user_error(e)
+    # A failed import inside srtod-yolo is a bug: Python strips importlib's frames, so the raising frame is the
+    # package's own import line; it must keep its traceback all the same.
+    scope = {}
+    package_file = str(cli_errors.PACKAGE / "yolo" / "sliced.py")
+    exec(compile("def load():\n    import srtod_yolo.yolo.sliecd", package_file, "exec"), scope)
+    typo = _raise_from(scope["load"])
+    assert isinstance(typo, ModuleNotFoundError) and not is_user_error(typo)
     monkeypatch.setitem(sys.modules, "sahi", None)  # `import sahi` now fails, as when it is not installed
-    named = _raise_from(require_sahi)
+    named = _raise_from(require_sahi)  # srtod-yolo's own "install X" message is a user error
     assert isinstance(named, ModuleNotFoundError) and is_user_error(named) and "pip install" in str(named)
     refused = _raise_from(lambda: check_frame(np.zeros((4, 4), np.uint16)))
     assert isinstance(refused, ValueError) and is_user_error(refused)

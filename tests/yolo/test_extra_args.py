@@ -31,11 +31,16 @@ def test_a_wrong_value_fails_in_get_cfg_naming_the_argument(key, value):
     assert is_user_error(raised.value)  # the `yolo` command prints it without a traceback
 
 
+def test_none_is_refused_where_a_value_has_no_unset():
+    check_extra_args({"save_diff": None, "srtod_output": None})  # read as False and none
+    with pytest.raises(ValueError, match="slice_size=None"):
+        get_cfg(overrides={"slice_size": None})
+
+
 def test_defaults_and_valid_values_pass():
     cfg = get_cfg(overrides={"srtod_output": "Mask", "slice": True, "slice_merge": "nms", "slice_overlap": 0})
     assert cfg.srtod_output == "Mask" and cfg.slice is True  # checked, not rewritten
     check_extra_args(dict(EXTRA_ARGS))
-    check_extra_args(dict.fromkeys(EXTRA_ARGS))  # None passes, as in ultralytics
 
 
 def test_soft_checking_converts_flags_as_ultralytics_does():
@@ -57,6 +62,10 @@ def test_ultralytics_own_argument_checks_are_user_errors_and_other_errors_are_no
         with pytest.raises((ValueError, TypeError, SyntaxError)) as raised:
             call()
         assert is_user_error(raised.value), raised.value
+    # A caller's bug inside one of those checks names no argument: it keeps its traceback.
+    with pytest.raises(TypeError) as raised:
+        check_imgsz(640, stride=None)
+    assert not is_user_error(raised.value)
     # The same error types raised by any other function, in ultralytics or elsewhere, stay bugs with a traceback.
     scope = {}
     exec(compile("def helper():\n    raise ValueError('a bug')", "/x/ultralytics/utils/ops.py", "exec"), scope)

@@ -48,6 +48,8 @@ def test_a_p2_model_says_when_frames_shrink_to_fit_imgsz_once_per_run():
     frame = np.zeros((512, 640, 3), np.uint8)  # a visible Halmstad frame's size
     shrunk = _logged(lambda: model.predict([frame, frame], imgsz=320, verbose=False))
     assert shrunk.count("frames of 640x512 px run at imgsz=320: every object shrinks 2.0x") == 1
+    again = _logged(lambda: model.predict(frame, imgsz=320, verbose=False))  # a second run of the same model
+    assert again.count("every object shrinks 2.0x") == 1
     assert "imgsz=640" in shrunk
     native = _logged(lambda: YOLO("yolov8n-p2.yaml").predict(frame, imgsz=640, verbose=False))
     assert "shrinks" not in native
