@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shlex
@@ -95,3 +96,11 @@ def paired_ratio(times_s: list[float], baseline_s: list[float]) -> dict:
     ratio = np.asarray(times_s, dtype=float) / np.asarray(baseline_s, dtype=float)
     q1, median, q3 = np.percentile(ratio, [25, 50, 75])
     return {"ratio": round(float(median), 4), "ratio_q1": round(float(q1), 4), "ratio_q3": round(float(q3), 4)}
+
+
+def write_record(record: dict, path: Path) -> dict:
+    """Write a benchmark's JSON record (folders made, numpy scalars as floats), say where, and return the record."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, default=float) + "\n")
+    print(f"wrote {path}")
+    return record

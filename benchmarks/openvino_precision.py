@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from benchmarks.common import REPO, command_line, machine_info
+from benchmarks.common import REPO, command_line, machine_info, write_record
 from benchmarks.int8_gate import DATA, local_copy
 
 OUT = REPO / "benchmarks" / "results" / "openvino_precision.json"
@@ -109,10 +108,7 @@ def main(argv: list[str] | None = None) -> dict:
         "threshold": t,
         "rows": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {args.out}")
-    return out
+    return write_record(out, args.out)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,12 @@ the tracker alone. The machine is shared with other jobs: compare fps within one
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import REPO, command_line, machine_info
+from benchmarks.common import REPO, command_line, machine_info, write_record
 from benchmarks.tracking_data import (
     CACHE,
     REAL,
@@ -216,10 +215,7 @@ def main(argv: list[str] | None = None) -> dict:
         "per_clip_markdown": per_clip_markdown,
         "per_clip": result["per_clip"],
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=1, default=float) + "\n")
-    print(f"wrote {args.out}")
-    return out
+    return write_record(out, args.out)
 
 
 if __name__ == "__main__":

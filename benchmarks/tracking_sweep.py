@@ -11,11 +11,10 @@ elsewhere. HOTA, IDF1, AssA and ID switches are TrackEval's, pooled over the cli
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import REPO, command_line, machine_info
+from benchmarks.common import REPO, command_line, machine_info, write_record
 from benchmarks.tracking_data import CACHE
 
 OUT = REPO / "benchmarks" / "results" / "tracking_sweep.json"
@@ -93,10 +92,7 @@ def main(argv: list[str] | None = None) -> dict:
         "rows": rows,
         "markdown": table,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=1, default=float) + "\n")
-    print(f"wrote {args.out}")
-    return out
+    return write_record(out, args.out)
 
 
 if __name__ == "__main__":
