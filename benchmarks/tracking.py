@@ -30,11 +30,11 @@ from benchmarks.tracking_data import (
     Clip,
     frames_of,
     model_detections,
-    native_imgsz,
     noisy_gt_detections,
     real_clips,
     synthetic_clips,
 )
+from srtod_yolo.data.images import native_imgsz
 
 OUT = REPO / "benchmarks" / "results" / "tracking.json"
 TRACKERS = {"bytetrack": "bytetrack.yaml", "botsort": "botsort.yaml", "srtod-bytetrack": "srtod-bytetrack.yaml"}

@@ -168,24 +168,6 @@ def noisy_gt_detections(clip: Clip, seed: int) -> np.ndarray:
     return dets
 
 
-def native_imgsz(video: Path, stride: int = 32) -> int:
-    """The inference size that keeps a clip's pixels at native scale: its frame's long side, up to a stride multiple.
-
-    Raises:
-        OSError: OpenCV cannot open the video or reports no frame size.
-    """
-    cap = cv2.VideoCapture(str(video))
-    try:
-        if not cap.isOpened():
-            raise OSError(f"OpenCV cannot open the video '{video}'")
-        side = int(max(cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-    finally:
-        cap.release()
-    if side <= 0:
-        raise OSError(f"'{video}' reports no frame size")
-    return -(-side // stride) * stride
-
-
 def model_detections(
     clip: Clip, source: str, imgsz: int, refresh: bool = False, cache: Path = CACHE
 ) -> tuple[np.ndarray, np.ndarray]:

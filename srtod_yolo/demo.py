@@ -25,19 +25,6 @@ RELEASED = "srtod-yolov8n-p2-halmstad.pt"  # the paper's SR-TOD: its gate's mask
 START = "yolov8n-p2-swarm.pt"  # released, offline: every layer SR-TOD shares with the stock YOLOv8n-P2
 
 
-def _frame_size(video: Path) -> int:
-    """The larger side of a video's frames in pixels.
-
-    The clip runs at its own size, as the released models were evaluated: a 640x512 frame at imgsz 320 would halve
-    its 3-8 px drones.
-    """
-    cap = cv2.VideoCapture(str(video))
-    try:
-        return max(int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-    finally:
-        cap.release()
-
-
 def _predict_clip(model, video: Path, out: Path, name: str, imgsz: int, conf: float, vid_stride: int = 1) -> dict:
     """Predict a clip with save_diff; save the annotated video and the frame with the most detections as a PNG."""
     from .viz import difference_overlay, side_by_side
@@ -92,6 +79,7 @@ def run_demo(
     """
     from ultralytics import YOLO
 
+    from .data.images import native_imgsz
     from .data.synth import build_dataset
     from .weights import resolve_weights
 
@@ -142,7 +130,7 @@ def run_demo(
     if released:
         model = YOLO(RELEASED)
         for clip in sorted(CLIPS.glob("*.mp4")):
-            size = _frame_size(clip)
+            size = native_imgsz(clip)  # each clip at its own size, as the released models were evaluated
             paths.update(_predict_clip(model, clip, out, f"predict_{clip.stem}", size, 0.25, vid_stride))
     if aitod:
         named = {"AP": "AP", "AP_vt": "AP_vt", "AP_t": "AP_t", "AP25": "AP@0.25"}

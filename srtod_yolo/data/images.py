@@ -34,6 +34,7 @@ __all__ = (
     "check_8bit",
     "check_frame",
     "check_video",
+    "native_imgsz",
     "to_8bit",
     "video_pixel_depth",
 )
@@ -229,3 +230,23 @@ def to_8bit(image: np.ndarray, low: float = 0.5, high: float = 99.5, channels: i
     scaled = np.clip((frame - lo) / max(hi - lo, 1e-12) * 255, 0, 255)
     out = np.round(scaled).astype(np.uint8)[..., None]
     return np.repeat(out, channels, axis=2)
+
+
+def native_imgsz(video: Path, stride: int = 32) -> int:
+    """The inference size that keeps a clip's pixels at native scale: its frame's long side, up to a stride multiple.
+
+    Raises:
+        OSError: OpenCV cannot open the video or reports no frame size.
+    """
+    import cv2
+
+    cap = cv2.VideoCapture(str(video))
+    try:
+        if not cap.isOpened():
+            raise OSError(f"OpenCV cannot open the video '{video}'")
+        side = int(max(cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    finally:
+        cap.release()
+    if side <= 0:
+        raise OSError(f"'{video}' reports no frame size")
+    return -(-side // stride) * stride

@@ -80,7 +80,7 @@ def test_cached_detections_belong_to_the_weights_that_made_them(tmp_path, monkey
 
 
 def test_native_size_of_a_video_that_cannot_be_opened_names_it(tmp_path):
-    from benchmarks.tracking_data import native_imgsz
+    from srtod_yolo.data.images import native_imgsz
 
     bad = tmp_path / "not-a-video.mp4"
     bad.write_bytes(b"no frames here")
