@@ -10,7 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ("AITOD_AREA_RANGES", "AITOD_BINS", "size_bin", "size_histogram", "size_legend", "size_stats")
+__all__ = (
+    "AITOD_AREA_RANGES",
+    "AITOD_BINS",
+    "SHRINK_LIMIT",
+    "shrink_factor",
+    "size_bin",
+    "size_histogram",
+    "size_legend",
+    "size_stats",
+)
 
 AITOD_BINS = ("very_tiny", "tiny", "small", "medium")
 AITOD_AREA_RANGES = {
@@ -20,6 +29,21 @@ AITOD_AREA_RANGES = {
     "small": (16**2, 32**2),
     "medium": (32**2, 1e10),
 }
+
+
+# Images letterboxed to imgsz by this factor or more lose tiny objects: the data check and the predictor say so.
+SHRINK_LIMIT = 1.5
+
+
+def shrink_factor(shape: tuple[int, int], imgsz) -> float:
+    """How many times fitting an image of (height, width) `shape` into `imgsz` shrinks it (< 1: it is enlarged).
+
+    Args:
+        shape (tuple[int, int]): The image's (height, width) in pixels.
+        imgsz (int | list[int]): One side, or (height, width) as a validator of a fixed-size export sets it.
+    """
+    ih, iw = (imgsz, imgsz) if isinstance(imgsz, int) else (imgsz[0], imgsz[-1])
+    return max(shape[0] / ih, shape[1] / iw)
 
 
 def size_legend() -> str:

@@ -29,6 +29,7 @@ from ultralytics.data.utils import check_image, get_split_fraction, img2label_pa
 from ultralytics.utils import LOCAL_RANK, LOGGER, colorstr
 
 from ..data.images import HighBitDepthError, check_8bit
+from ..sizes import SHRINK_LIMIT, shrink_factor
 
 __all__ = ("SKIP_KINDS", "CheckedYOLODataset", "build_checked_dataset")
 
@@ -259,24 +260,23 @@ class CheckedYOLODataset(YOLODataset):
         return line
 
 
-def shrink_summary(shapes: list[tuple[int, int]], imgsz: int, limit: float = 1.5) -> str | None:
+def shrink_summary(shapes: list[tuple[int, int]], imgsz, limit: float = SHRINK_LIMIT) -> str | None:
     """The data check's note on images that `imgsz` downscales by `limit` or more, or None when none are.
 
     Args:
         shapes (list[tuple[int, int]]): Each image's (height, width) in pixels, as ultralytics' labels keep them.
-        imgsz (int | list[int]): The side images are resized to (their longer side, as ultralytics' dataset does),
-            or (height, width) as a validator of a fixed-size export sets it (its larger side is used).
+        imgsz (int | list[int]): The side images are resized to, or (height, width) as a validator of a fixed-size
+            export sets it (`srtod_yolo.sizes.shrink_factor`).
         limit (float): The shrink factor from which an image is counted.
     """
-    imgsz = max(imgsz) if isinstance(imgsz, (list, tuple)) else int(imgsz)
-    factors = [max(h, w) / imgsz for h, w in shapes]
-    shrunk = [f for f in factors if f >= limit]
+    shrunk = [f for f in (shrink_factor(shape, imgsz) for shape in shapes) if f >= limit]
     if not shrunk:
         return None
     largest = max(max(h, w) for h, w in shapes)
+    side = max(imgsz) if isinstance(imgsz, (list, tuple)) else imgsz
     return (
         f"{len(shrunk):,} of {len(shapes):,} images are downscaled {min(shrunk):.1f}x to {max(shrunk):.1f}x to fit "
-        f"imgsz={imgsz}, and their objects with them (a 6-px drone becomes {6 / max(shrunk):.1f} px). For tiny "
+        f"imgsz={side}, and their objects with them (a 6-px drone becomes {6 / max(shrunk):.1f} px). For tiny "
         f"objects, train at their own size (imgsz={largest}) or on native-scale tiles of them (srtod-yolo's "
         "docs/results.md, Protocol: native pixel scale)."
     )

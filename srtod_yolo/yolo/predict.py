@@ -12,6 +12,7 @@ from ultralytics.utils import LOGGER, ops
 from ..data.images import HighBitDepthError, check_8bit, check_frame, check_video
 from ..export.onnx_model import srtod_output_kind, srtod_threshold
 from ..nn import SRTOD
+from ..sizes import SHRINK_LIMIT, shrink_factor
 from ..viz import difference_overlay, side_by_side
 from .results import SRTODResults
 from .sliced import SliceArgs, SlicedPredictionMixin
@@ -28,9 +29,6 @@ def srtod_layers_of(model) -> list[SRTOD]:
     return [m for m in module.modules() if isinstance(m, SRTOD)]
 
 
-SHRINK_WARNING = 1.5  # frames letterboxed to imgsz by this factor or more lose tiny drones: say so
-
-
 def finest_stride(model) -> int | None:
     """The smallest stride of a PyTorch detection model's head (4 for a P2 model), or None (an export, no head)."""
     module = getattr(model, "model", model)
@@ -39,26 +37,23 @@ def finest_stride(model) -> int | None:
     return int(strides.min()) if isinstance(strides, torch.Tensor) and strides.numel() else None
 
 
-def shrink_warning(shape: tuple[int, int], imgsz, stride: int | None, slice_size: int | None = None) -> str | None:
+def shrink_warning(shape: tuple[int, int], imgsz, slice_size: int | None = None) -> str | None:
     """The warning for frames (or slices) that a tiny-object (P2) model sees shrunk to fit `imgsz`, or None.
 
     Args:
         shape (tuple[int, int]): A source frame's (height, width) in pixels.
         imgsz (int | list[int]): The network input size, one side or (height, width), as the predictor letterboxes.
-        stride (int | None): The model's finest stride; only P2 models (stride 4), made for tiny objects, are warned.
         slice_size (int | None): With sliced inference, the side of the slices, each letterboxed to `imgsz`.
 
     Returns:
         (str | None): A message naming the shrink factor and the fixes, when the letterbox scales the frame (or its
-            slices) down by `SHRINK_WARNING` or more; None otherwise.
+            slices) down by `srtod_yolo.sizes.SHRINK_LIMIT` or more; None otherwise.
     """
-    if stride != 4:
-        return None
     h, w = (min(slice_size, shape[0]), min(slice_size, shape[1])) if slice_size else shape
-    ih, iw = (imgsz, imgsz) if isinstance(imgsz, int) else (imgsz[0], imgsz[-1])
-    shrink = max(h / ih, w / iw)
-    if shrink < SHRINK_WARNING:
+    shrink = shrink_factor((h, w), imgsz)
+    if shrink < SHRINK_LIMIT:
         return None
+    ih, iw = (imgsz, imgsz) if isinstance(imgsz, int) else (imgsz[0], imgsz[-1])
     size = ih if ih == iw else [ih, iw]
     loss = f"every object shrinks {shrink:.1f}x (a 6-px drone becomes {6 / shrink:.1f} px), and the tiniest drones "
     loss += "are lost first"
@@ -134,7 +129,10 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
         (numpy arrays, PIL images, tensors, and lists of them) by `check_frame`, image files by `check_8bit`,
         videos and streams by `check_video`. Screenshots are 8-bit.
         """
-        self._shrink_warned = False  # once per run: each predict/track call sets its source up again
+        # Once per run (each predict/track call sets its source up again), and for P2 models only, which are made
+        # for tiny objects: decided here, so that preprocess does nothing per batch for any other model.
+        self._shrink_pending = finest_stride(self.model) == 4
+        self._shrink_slice = SliceArgs.from_args(self.args).size if self._shrink_pending and self.sliced else None
         frames = source if isinstance(source, (list, tuple)) else [source]
         for i, frame in enumerate(frames):
             check_frame(frame, f"source[{i}]" if isinstance(source, (list, tuple)) else "the source")
@@ -173,14 +171,12 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
 
         Every frame is checked until one does: a folder may mix sizes.
         """
-        if isinstance(im, list) and not getattr(self, "_shrink_warned", False):
-            size = SliceArgs.from_args(self.args).size if self.sliced else None
-            stride = finest_stride(self.model)
+        if getattr(self, "_shrink_pending", False) and isinstance(im, list):
             for frame in im:
-                message = shrink_warning(frame.shape[:2], self.imgsz, stride, size)
+                message = shrink_warning(frame.shape[:2], self.imgsz, self._shrink_slice)
                 if message:
                     LOGGER.warning(message)
-                    self._shrink_warned = True
+                    self._shrink_pending = False
                     break
         return super().preprocess(im)
 
