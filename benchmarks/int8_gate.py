@@ -20,6 +20,7 @@ the largest class-score error. Writes benchmarks/results/int8_gate.json.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import shutil
 import tempfile
@@ -34,11 +35,17 @@ OUT = REPO / "benchmarks" / "results" / "int8_gate.json"
 DATA = REPO.parent / "shared" / "data" / "real-halmstad-drone"
 
 
-def frames(split: str, n: int, imgsz: int, step: int = 7) -> np.ndarray:
-    """n frames of a split (every `step`-th, sorted by name), letterboxed to imgsz, RGB, (n, 3, imgsz, imgsz)."""
+def frames(split: str, n: int, imgsz: int, step: int = 7, sensor: str | None = None) -> np.ndarray:
+    """n frames of a split (every `step`-th, sorted by name; of one sensor, 'IR' or 'V', if given, by the split's
+    manifest.csv), letterboxed to imgsz, RGB, (n, 3, imgsz, imgsz)."""
     from ultralytics.data.augment import LetterBox
 
-    files = sorted((DATA / split / "images").glob("*.png"))[::step][:n]
+    files = sorted((DATA / split / "images").glob("*.png"))
+    if sensor is not None:
+        with open(DATA / split / "manifest.csv", newline="") as f:
+            kept = {row["image"] for row in csv.DictReader(f) if row["sensor"] == sensor}
+        files = [f for f in files if f.stem in kept]
+    files = files[::step][:n]
     if not files:
         raise FileNotFoundError(f"no frames under {DATA / split / 'images'}")
     boxed = [LetterBox((imgsz, imgsz), auto=False)(image=cv2.imread(str(f))) for f in files]

@@ -17,34 +17,16 @@ The CPU's `OPTIMIZATION_CAPABILITIES` are recorded: without BF16 among them, the
 from __future__ import annotations
 
 import argparse
-import csv
 import tempfile
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from benchmarks.common import REPO, command_line, machine_info, write_record
-from benchmarks.int8_gate import DATA, local_copy
+from benchmarks.int8_gate import frames, local_copy
 
 OUT = REPO / "benchmarks" / "results" / "openvino_precision.json"
 SENSORS = {"IR": ("thermal 320x256", 320), "V": ("visible 640x512", 640)}  # manifest sensor -> label, native imgsz
-
-
-def sensor_frames(sensor: str, n: int, imgsz: int) -> np.ndarray:
-    """The first n val frames of a sensor (manifest order), letterboxed square to imgsz: (n, 3, imgsz, imgsz) RGB."""
-    from ultralytics.data.augment import LetterBox
-
-    manifest = DATA / "val" / "manifest.csv"
-    if not manifest.is_file():
-        raise FileNotFoundError(f"{manifest} not found: the Halmstad val split is needed (../shared/data)")
-    with open(manifest, newline="") as f:
-        names = [row["image"] for row in csv.DictReader(f) if row["sensor"] == sensor][:n]
-    boxed = [
-        LetterBox((imgsz, imgsz), auto=False)(image=cv2.imread(str(DATA / "val" / "images" / f"{x}.png")))
-        for x in names
-    ]
-    return np.stack(boxed)[..., ::-1].transpose(0, 3, 1, 2).astype(np.float32) / 255
 
 
 def errors(output0: np.ndarray, output1: np.ndarray, reference0, reference1, t: float) -> dict:
@@ -84,7 +66,7 @@ def main(argv: list[str] | None = None) -> dict:
         layer.keep_maps = True
         t = float(layer.threshold.value)
         for sensor, (label, imgsz) in SENSORS.items():
-            x = sensor_frames(sensor, args.frames, imgsz)
+            x = frames("val", args.frames, imgsz, step=1, sensor=sensor)  # the first n, in name order
             with torch.no_grad():
                 reference0 = model(torch.from_numpy(x))[0].numpy()
             reference1 = layer.last["difference"].numpy()
