@@ -46,6 +46,23 @@ def env(sandbox) -> dict:
     return e
 
 
+def logged(call) -> str:
+    """Run `call()` and return what it logged through ultralytics' LOGGER (and the loggers under it), one line each."""
+    import logging
+
+    from ultralytics.utils import LOGGER
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    LOGGER.addHandler(handler)
+    try:
+        call()
+    finally:
+        LOGGER.removeHandler(handler)
+    return "\n".join(records)
+
+
 def run(args: list[str], cwd: Path, env: dict, timeout: int = 600, check: bool = True) -> subprocess.CompletedProcess:
     """Run a command (the `yolo`/`srtod` executables of this venv), return the completed process with its output."""
     exe = BIN / args[0]

@@ -8,7 +8,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
-from conftest import SHARED_DATA, needs_halmstad
+from conftest import SHARED_DATA, logged, needs_halmstad
 from ultralytics import YOLO
 from ultralytics.data.augment import LetterBox
 
@@ -182,19 +182,8 @@ def test_border_margin_exports_and_matches_pytorch(exported_border, auto):
 
 
 def test_save_diff_on_an_export_without_the_map_says_to_export_it_again(exported):
-    import logging
-
-    from ultralytics.utils import LOGGER
-
-    records = []
-    handler = logging.Handler()
-    handler.emit = lambda record: records.append(record.getMessage())
-    LOGGER.addHandler(handler)
-    try:
-        YOLO(exported["dynamic"], task="detect").predict(np.zeros((64, 64, 3), np.uint8), save_diff=True, imgsz=64)
-    finally:
-        LOGGER.removeHandler(handler)
-    text = "\n".join(records)
+    model = YOLO(exported["dynamic"], task="detect")
+    text = logged(lambda: model.predict(np.zeros((64, 64, 3), np.uint8), save_diff=True, imgsz=64))
     assert "this export of an SR-TOD model was made without srtod_output=difference" in text
     assert "no SR-TOD layer" not in text  # it has one: only the export left the map out
 

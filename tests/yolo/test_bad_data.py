@@ -6,7 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import run
+from conftest import logged, run
 
 from srtod_yolo.data.synth import build_dataset
 
@@ -143,24 +143,14 @@ def test_yolo_train_goes_on_past_bad_data_and_reports_it(tmp_path, env):
 
 
 def test_many_empty_label_files_name_the_first_three_and_count_the_rest(tmp_path):
-    import logging
-
-    from ultralytics.utils import LOGGER
-
     build_dataset(tmp_path, train=10, val=3, seed=5, width=160, height=128, workers=0, video_frames=0)
     images = sorted((tmp_path / "images" / "train").glob("*.jpg"))
     for image in images[:7]:  # seven background images with an empty label file
         (tmp_path / "labels" / "train" / f"{image.stem}.txt").write_text("")
     (tmp_path / "data.yaml").write_text(f"path: {tmp_path}\ntrain: images/train\nval: images/val\nnames:\n  0: drone\n")
-    records = []
-    handler = logging.Handler()
-    handler.emit = lambda record: records.append(record.getMessage())
-    LOGGER.addHandler(handler)
-    try:
-        dataset = checked_train_set(tmp_path)
-    finally:
-        LOGGER.removeHandler(handler)
-    text = "\n".join(records)
+    holder = {}
+    text = logged(lambda: holder.setdefault("dataset", checked_train_set(tmp_path)))
+    dataset = holder["dataset"]
     named = [line for line in text.splitlines() if ": empty label file " in line]
     assert len(named) == 3 and all("used as a background image" in line for line in named)
     assert "... and 4 more empty label files" in text
@@ -176,24 +166,14 @@ def test_the_data_check_says_how_many_images_imgsz_downscales(tmp_path):
 
     build_dataset(tmp_path, train=6, val=2, seed=5, width=160, height=128, workers=0, video_frames=0)
     data = check_det_dataset(str(tmp_path / "data.yaml"))
-    import logging
-
-    from ultralytics.utils import LOGGER
-
     for imgsz, expected in ((64, "6 of 6 images are downscaled 2.5x to 2.5x to fit imgsz=64"), (160, None)):
-        records = []
-        handler = logging.Handler()
-        handler.emit = lambda record: records.append(record.getMessage())  # noqa: B023
-        LOGGER.addHandler(handler)
-        try:
-            build_checked_dataset(get_cfg(overrides={"imgsz": imgsz}), data["train"], 4, data, mode="train")
-        finally:
-            LOGGER.removeHandler(handler)
-        logged = [m for m in records if "downscaled" in m]
+        cfg = get_cfg(overrides={"imgsz": imgsz})
+        text = logged(lambda: build_checked_dataset(cfg, data["train"], 4, data, mode="train"))  # noqa: B023
+        notes = [line for line in text.splitlines() if "downscaled" in line]
         if expected is None:
-            assert not logged
+            assert not notes
         else:
-            assert len(logged) == 1 and expected in logged[0] and "imgsz=160" in logged[0], logged
+            assert len(notes) == 1 and expected in notes[0] and "imgsz=160" in notes[0], notes
     square = shrink_summary([(512, 640)], [320, 320])  # a validator of a fixed-size export sets imgsz to [h, w]
     assert square.startswith("1 of 1 images are downscaled 2.0x to 2.0x to fit imgsz=320")
     mixed = shrink_summary([(256, 320), (512, 640), (512, 640)], 320)  # thermal whole, visible halved
