@@ -247,14 +247,46 @@ def pretrained_weights(folder: Path, variant: str, seed: int, pretrain_seed: int
         pretrain_seed (int | None): Start every fine-tuning seed from this pretraining seed instead (one released
             starting point, as users get it: the seed spread is then that of fine-tuning alone).
 
+    A clone of the repository holds the pretraining run's records but not its weights (they are not committed). Where
+    that run was released (`weights/metrics.json` names its folder in the train command and holds its metrics), the
+    released checkpoint, a copy of its last.pt (benchmarks.release), is put back in place first.
+
     Raises:
-        SystemExit: The pretraining run has no last.pt.
+        SystemExit: The pretraining run has no last.pt, and no released checkpoint is that run.
     """
     source = seed if pretrain_seed is None else pretrain_seed
-    path = run_weights(Path(folder) / variant / f"seed{source}")
-    if not path.is_file():
+    run = Path(folder) / variant / f"seed{source}"
+    path = run_weights(run)
+    if not path.is_file() and not restore_released(run, path):
         raise SystemExit(f"--pretrain-from: {path} does not exist; train {variant} seed {source} there first")
     return path
+
+
+def restore_released(run: Path, path: Path, weights: Path = REPO / "weights") -> bool:
+    """Copy the released checkpoint made from the finished run `run` to `path` (its last.pt); False if none is.
+
+    A released checkpoint is that run when its record in `weights/metrics.json` trained into `project=<run>` and has
+    the run's own metrics (`run/result.json`): the same file, not one made the same way.
+    """
+    import shutil
+
+    result = Path(run) / "result.json"
+    records = weights / "metrics.json"
+    if not (result.is_file() and records.is_file()):
+        return False
+    metrics = json.dumps(json.loads(result.read_text())["metrics"], sort_keys=True)
+    run = Path(run).resolve()
+    for name, record in json.loads(records.read_text()).items():
+        found = re.search(r"project=(\S+)", record.get("train_command", ""))
+        if not found or (REPO / found[1]).resolve() != run or json.dumps(record.get("metrics"), sort_keys=True) != metrics:
+            continue
+        if not (weights / name).is_file():
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(weights / name, path)
+        print(f"  {path} restored from the released {weights / name} (the same run)", flush=True)
+        return True
+    return False
 
 
 def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[str, Path]) -> dict:

@@ -370,6 +370,45 @@ def test_pretraining_starts_each_seed_from_its_own_run_or_from_the_one_chosen(tm
         main(["--data", "synth", "--pretrain-seed", "0", "--out", str(tmp_path / "o")])
 
 
+def test_a_clone_without_the_pretraining_weights_gets_them_back_from_the_release_of_that_run(tmp_path):
+    from benchmarks.accuracy import pretrained_weights, restore_released
+
+    metrics = {"all": {"AP": 0.43, "AP_vt": float("nan")}}
+    run = tmp_path / "synth" / "fuse" / "seed0"
+    run.mkdir(parents=True)
+    (run / "result.json").write_text(json.dumps({"metrics": metrics}))
+    released = tmp_path / "weights"
+    released.mkdir()
+    (released / "fuse-swarm.pt").write_bytes(b"the checkpoint")
+    (released / "other.pt").write_bytes(b"another run")
+    records = {
+        "other.pt": {"train_command": f"yolo train project={tmp_path}/synth/fuse/seed1 name=train", "metrics": metrics},
+        "fuse-swarm.pt": {"train_command": f"yolo train model=m.yaml project={run} name=train", "metrics": metrics},
+    }
+    (released / "metrics.json").write_text(json.dumps(records))
+    target = run / "train" / "weights" / "last.pt"
+
+    assert restore_released(run, target, released) and target.read_bytes() == b"the checkpoint"
+    target.unlink()
+    # A checkpoint of the same folder with other metrics (retrained since) is not that run: nothing is copied.
+    (run / "result.json").write_text(json.dumps({"metrics": {"all": {"AP": 0.44}}}))
+    assert not restore_released(run, target, released) and not target.exists()
+    # Nor is there anything to restore for a run that was never released (seed 3) or never finished.
+    assert not restore_released(tmp_path / "synth" / "fuse" / "seed3", target, released)
+    with pytest.raises(SystemExit, match="does not exist; train fuse seed 1 there first"):
+        pretrained_weights(tmp_path / "synth", "fuse", 1)
+
+
+def test_the_released_swarm_checkpoints_restore_the_real_frame_runs_starting_points(tmp_path):
+    """`make bench-accuracy-real` in a fresh clone starts from the released `*-swarm.pt` (stage 1, seed 0)."""
+    from benchmarks.accuracy import REPO, restore_released
+
+    for variant, name in (("baseline", "yolov8n-p2-swarm.pt"), ("fuse", "srtod-fuse-yolov8n-p2-swarm.pt")):
+        target = tmp_path / variant / "last.pt"
+        assert restore_released(REPO / "benchmarks/results/accuracy-v2/synth" / variant / "seed0", target)
+        assert target.read_bytes() == (REPO / "weights" / name).read_bytes()
+
+
 def test_the_paired_picture_and_table_report_the_same_interval_for_each_kind_of_record(tmp_path):
     from benchmarks.accuracy_report import interval_of, paired_table, plot_paired
 
