@@ -278,7 +278,8 @@ def restore_released(run: Path, path: Path, weights: Path = REPO / "weights") ->
     run = Path(run).resolve()
     for name, record in json.loads(records.read_text()).items():
         found = re.search(r"project=(\S+)", record.get("train_command", ""))
-        if not found or (REPO / found[1]).resolve() != run or json.dumps(record.get("metrics"), sort_keys=True) != metrics:
+        same_metrics = json.dumps(record.get("metrics"), sort_keys=True) == metrics
+        if not found or (REPO / found[1]).resolve() != run or not same_metrics:
             continue
         if not (weights / name).is_file():
             return False
