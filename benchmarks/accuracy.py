@@ -354,7 +354,10 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         print(f"  training {len(epochs)}/{args.epochs} epochs done; follow it: tail -f {log_file}", flush=True)
         start = time.time() - earlier
         with open(log_file, "a" if started else "w") as log:
-            run = command[:2] + [f"model={weights}", "resume=True"] if started else command
+            # data= and save_dir= name this checkout's folders: the checkpoint's own may be another checkout's
+            # (benchmarks.carry).
+            resume = [f"model={weights}", "resume=True", f"data={yamls['all']}", f"save_dir={run_dir / 'train'}"]
+            run = command[:2] + resume if started else command
             returncode = run_child(run, log)
         if returncode:
             raise RuntimeError(f"training {dataset}/{variant}/seed{seed} failed; see {log_file}")
@@ -375,6 +378,7 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         "train_seconds": round(train_seconds, 1),
         "command": " ".join(command[1:]),
         "resumed": resumed,
+        "machine": machine(),  # the one that finished it (runs before 2026-11-30 19:33 did not record it)
         "metrics": {},
     }
     if curve:

@@ -419,7 +419,8 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
     for dataset, table in summary.items():
         if dataset in {"machine", "command", "earlier_commands", "paired", "curves", "versus"}:
             continue
-        parts = [f"Tables made by: `{summary['command']}`", f"Machine: {summary['machine']}", ""]
+        made_on = f"Report made on: {summary['machine']} (each run's result.json names its own)"
+        parts = [f"Tables made by: `{summary['command']}`", made_on, ""]
         for subset, rows in table.items():
             picture = plot(rows, metrics, images / f"accuracy_{prefix}{dataset}_{subset}.png", f"{dataset} / {subset}")
             parts += [

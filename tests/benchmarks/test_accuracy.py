@@ -1,6 +1,7 @@
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,10 +48,12 @@ def test_benchmark_trains_evaluates_and_reports_end_to_end(tmp_path, env):
     assert set(result["metrics"]) == {"all", "thermal", "visible"}
     assert result["schedule"] == {"epochs": 1, "imgsz": 64, "batch": 16, "fraction": 0.01}
     assert 0 < result["learned_threshold"] < 0.5 and "model=" in result["command"]
+    assert result["machine"]["cores"] == os.cpu_count()  # the machine that trained it, not the report's
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert set(summary["halmstad"]["thermal"]) == {"baseline", "full"}
     text = doc.read_text()
     assert "kept text" in text and "<!-- accuracy:halmstad:start -->" in text and "| variant | seeds |" in text
+    assert "Report made on: {'cpu'" in text
     assert (tmp_path / "img" / "accuracy_halmstad_visible.png").is_file()
     assert not list(SHARED_DATA.rglob("*.cache"))  # the shared frames stay untouched
     # a finished run with another schedule is not silently reused
@@ -82,6 +85,12 @@ def test_an_interrupted_run_resumes_from_its_last_epoch_and_says_so(tmp_path, en
     script.write_text(POWER_CUT)
     subprocess.run([sys.executable, str(script), str(data), str(run_dir)], cwd=tmp_path, env=env, check=True)
     assert len((run_dir / "train" / "results.csv").read_text().splitlines()) == 2  # header + the first epoch
+    # The run goes on in another checkout (benchmarks.carry): the checkpoint's own data and save_dir are gone.
+    out = tmp_path / "moved"
+    (out / "synth").mkdir(parents=True)
+    shutil.move(run_dir.parent, out / "synth" / "baseline")
+    shutil.rmtree(tmp_path / "o")
+    run_dir = out / "synth" / "baseline" / "seed0"
     command = [sys.executable, "-m", "benchmarks.accuracy", "--data", "synth", "--variants", "baseline", "--seeds", "0"]
     command += ["--epochs", "2", "--imgsz", "64", "--batch", "4", "--synth-images", "8", "4", "--out", str(out)]
     proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
@@ -93,6 +102,7 @@ def test_an_interrupted_run_resumes_from_its_last_epoch_and_says_so(tmp_path, en
     result = json.loads((run_dir / "result.json").read_text())
     assert result["resumed"] is True and result["train_seconds"] > 0
     assert "Resuming training" in (run_dir / "train.log").read_text()
+    assert not (tmp_path / "o").exists()  # nothing written where the checkpoint was made
     # trained to the end but never evaluated (the evaluation crashed): evaluated, not trained again
     (run_dir / "result.json").unlink()
     log_before = (run_dir / "train.log").read_text()
