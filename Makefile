@@ -62,14 +62,19 @@ bench-accuracy-real: install  # the swarm runs it starts from (stage 1, seed 0, 
 	$(PY) -m benchmarks.accuracy --data halmstad --native --variants baseline fuse --seeds 0 1 2 3 4 --epochs 30 \
 	    --imgsz 320 --bootstrap 200 --pretrain-from $(V2)/synth --pretrain-seed 0 --out $(V2)-swarm
 
+# The val_<subset> folders of every finished run under a dataset folder: those not in this checkout (not in git) are
+# read from the counts their result.json kept.
+finished = $(patsubst %/result.json,%/val_$(2),$(sort $(wildcard $(1)/*/seed*/result.json)))
+
 bench-accuracy-report: install
 	$(PY) -m benchmarks.accuracy --data synth halmstad --no-train --report --out $(V2)
 	$(PY) -m benchmarks.accuracy --data synth --variants baseline fuse full --no-train --report --out $(V2)-60ep
 	$(PY) -m benchmarks.accuracy --data halmstad --variants baseline fuse full --no-train --report \
 	    --out $(V2)-swarm --versus $(V2)
-	$(PY) -m benchmarks.detection_errors $(V2)-60ep/synth/*/seed*/val_all --out benchmarks/results/detection_errors_synth.json
-	$(PY) -m benchmarks.detection_errors $(V2)-swarm/halmstad/*/seed*/val_visible $(V2)-swarm/halmstad/*/seed*/val_thermal \
-	    --out benchmarks/results/detection_errors_real.json
+	$(PY) -m benchmarks.detection_errors $(call finished,$(V2)-60ep/synth,all) \
+	    --out benchmarks/results/detection_errors_synth.json
+	$(PY) -m benchmarks.detection_errors $(call finished,$(V2)-swarm/halmstad,visible) \
+	    $(call finished,$(V2)-swarm/halmstad,thermal) --out benchmarks/results/detection_errors_real.json
 
 # At the end of a working session: stage the checkpoints of unfinished runs (weights are not in git otherwise), then
 # commit them, so that a fresh checkout resumes them from their last epoch.

@@ -413,6 +413,11 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         for subset, (gt, detections) in predictions.items():
             draws = image_resamples(len(gt["images"]), args.bootstrap, seed=0)
             result["bootstrap"][subset] = replicate_metrics(gt, detections, draws)
+    if predictions:  # where the AP goes (benchmarks.detection_errors), kept here: the val folders are not in git
+        from benchmarks.detection_errors import error_counts
+
+        result["errors"] = {"conf": 0.25, "iou": 0.25}
+        result["errors"].update({s: error_counts(gt, d, 0.25, 0.25) for s, (gt, d) in predictions.items()})
     result_file.write_text(json.dumps(result, indent=2) + "\n")
     make_portable(run_dir)
     return result

@@ -101,6 +101,26 @@ def load_val_folder(folder: Path) -> tuple[dict, list[dict]]:
     return json.loads(files[0].read_text()), json.loads(files[1].read_text())
 
 
+def recorded_counts(folder: Path, conf: float, iou: float) -> dict | None:
+    """The counts `benchmarks.accuracy` kept in the run's result.json ("errors") for the val folder `folder`
+    (`<run>/val_<subset>`), made at the same conf and iou; None where it kept none.
+
+    The val folders are not in git; the counts are, so a fresh checkout can still tabulate the finished runs.
+
+    Raises:
+        FileNotFoundError: Neither the folder nor its run (a result.json beside it) is here.
+    """
+    folder = Path(folder)
+    result = folder.parent / "result.json"
+    if not result.is_file():
+        raise FileNotFoundError(f"'{folder}' is missing and '{result}' too: give val folders of finished runs")
+    errors = json.loads(result.read_text()).get("errors") or {}
+    subset = folder.name.removeprefix("val_")
+    if subset not in errors or (errors.get("conf"), errors.get("iou")) != (conf, iou):
+        return None
+    return errors[subset]
+
+
 def run_labels(folders: list[Path]) -> list[str]:
     """Short distinct names for val folders: the last three path parts (fuse/seed0/val_visible), more where two
     folders would share them (accuracy-v2/halmstad/baseline/seed0/val_thermal against accuracy-v2-swarm/...)."""
@@ -134,20 +154,38 @@ def markdown(results: dict[str, dict]) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("folders", nargs="+", type=Path, help="yolo val save_json=True folders (aitod_*.json)")
+    p.add_argument(
+        "folders",
+        nargs="+",
+        type=Path,
+        help="yolo val save_json=True folders (aitod_*.json); a benchmarks.accuracy run's val_<subset> folder that is "
+        "not here is read from the counts its result.json kept",
+    )
     p.add_argument("--conf", type=float, default=0.25, help="lowest detection score counted (default 0.25)")
     p.add_argument("--iou", type=float, default=0.25, help="lowest IoU of a hit (default 0.25, AP@0.25's)")
     p.add_argument("--out", type=Path, default=None, help="JSON output")
     args = p.parse_args(argv)
     try:
-        results = {}
+        results, recorded, missing = {}, [], []
         for label, folder in zip(run_labels(args.folders), args.folders):
-            results[label] = error_counts(*load_val_folder(folder), conf=args.conf, iou=args.iou)
+            if folder.is_dir():
+                results[label] = error_counts(*load_val_folder(folder), conf=args.conf, iou=args.iou)
+            elif (counts := recorded_counts(folder, args.conf, args.iou)) is not None:
+                results[label], recorded = counts, [*recorded, label]
+            else:
+                missing.append(label)
     except (FileNotFoundError, ValueError) as e:
         raise SystemExit(str(e)) from e
+    if recorded:
+        print(f"from the counts kept in result.json (val folder not here): {', '.join(recorded)}")
+    if missing:
+        print(f"left out, neither the val folder nor counts at conf={args.conf} iou={args.iou}: {', '.join(missing)}")
+    if not results:
+        raise SystemExit("none of the given runs has predictions or counts to tabulate")
     table = markdown(results)
     print(table)
     out = {"command": command_line(), "conf": args.conf, "iou": args.iou, "results": results, "markdown": table}
+    out |= {"from_result_json": recorded, "left_out": missing}
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(out, indent=1) + "\n")

@@ -41,10 +41,15 @@ def test_benchmark_trains_evaluates_and_reports_end_to_end(tmp_path, env):
     doc.write_text("# Results\n\nkept text\n")
     command = [sys.executable, "-m", "benchmarks.accuracy", "--data", "halmstad", "--variants", "baseline", "full"]
     command += ["--seeds", "0", "--epochs", "1", "--imgsz", "64", "--fraction", "0.01", "--out", str(tmp_path / "o")]
-    command += ["--report", "--doc", str(doc)]
+    command += ["--report", "--doc", str(doc), "--bootstrap", "3"]
     proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = json.loads((tmp_path / "o" / "halmstad" / "full" / "seed0" / "result.json").read_text())
+    # what the val folders (not in git) would give benchmarks.detection_errors, kept in the record
+    assert len(result["bootstrap"]["thermal"]["AP"]) == 3
+    assert result["errors"]["conf"] == result["errors"]["iou"] == 0.25
+    visible = result["errors"]["visible"]
+    assert visible["sizes"]["small"]["objects"] > 0 and visible["detections"] >= visible["background"] >= 0
     assert set(result["metrics"]) == {"all", "thermal", "visible"}
     assert result["schedule"] == {"epochs": 1, "imgsz": 64, "batch": 16, "fraction": 0.01}
     assert 0 < result["learned_threshold"] < 0.5 and "model=" in result["command"]

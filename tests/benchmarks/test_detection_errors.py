@@ -70,3 +70,34 @@ def test_two_studies_runs_of_the_same_arm_and_seed_keep_apart(tmp_path):
     ]
     with pytest.raises(SystemExit, match="the same val folder is given twice"):
         main([folders[0], folders[0]])
+
+
+def test_runs_whose_val_folders_are_not_here_are_read_from_their_result_json_or_named_as_left_out(tmp_path, capsys):
+    """A fresh checkout has each run's result.json (in git) but not its val folders."""
+    counts = error_counts(GT, DETECTIONS)
+    kept = tmp_path / "fuse" / "seed0"
+    kept.mkdir(parents=True)
+    (kept / "result.json").write_text(json.dumps({"errors": {"conf": 0.25, "iou": 0.25, "thermal": counts}}))
+    older = tmp_path / "fuse" / "seed1"  # finished before result.json kept the counts
+    older.mkdir(parents=True)
+    (older / "result.json").write_text(json.dumps({"metrics": {}}))
+    here = tmp_path / "baseline" / "seed0" / "val_thermal"
+    here.mkdir(parents=True)
+    (here / "aitod_gt.json").write_text(json.dumps(GT))
+    (here / "aitod_predictions.json").write_text(json.dumps(DETECTIONS[:1]))
+
+    out = main([str(here), str(kept / "val_thermal"), str(older / "val_thermal")])
+    assert (
+        out["results"]["fuse/seed0/val_thermal"] == counts
+        and out["results"]["baseline/seed0/val_thermal"]["detections"] == 1
+    )
+    assert out["from_result_json"] == ["fuse/seed0/val_thermal"] and out["left_out"] == ["fuse/seed1/val_thermal"]
+    printed = capsys.readouterr().out
+    assert "left out, neither the val folder nor counts at conf=0.25 iou=0.25: fuse/seed1/val_thermal" in printed
+    # counts made at another operating point are not passed off as this one's; another subset is not there either
+    assert main([str(here), str(kept / "val_thermal"), "--iou", "0.5"])["left_out"] == ["fuse/seed0/val_thermal"]
+    assert main([str(here), str(kept / "val_visible")])["left_out"] == ["fuse/seed0/val_visible"]
+    with pytest.raises(SystemExit, match="none of the given runs"):
+        main([str(older / "val_thermal")])
+    with pytest.raises(SystemExit, match="seed7/result.json' too"):  # a typo is not skipped
+        main([str(tmp_path / "fuse" / "seed7" / "val_thermal")])
