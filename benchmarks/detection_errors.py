@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -152,6 +153,50 @@ def markdown(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def arm_of(label: str) -> str:
+    """The arm of a run label: the label without its `seed<n>` part (fuse/seed3/val_all -> fuse/val_all)."""
+    return "/".join(part for part in label.split("/") if not re.fullmatch(r"seed\d+", part))
+
+
+def by_arm(results: dict[str, dict]) -> dict[str, dict]:
+    """Per arm (runs that differ only in their seed): the seeds, and mean and std over them of the objects found
+    per size, found as another class, missed, and the background hits.
+
+    Returns:
+        (dict): {arm: {"seeds": n, "runs": [label, ...], count: {"mean": float, "std": float (ddof 1; 0 for one)}}}.
+    """
+    arms: dict[str, list[str]] = {}
+    for label in results:
+        arms.setdefault(arm_of(label), []).append(label)
+    out = {}
+    for arm, labels in arms.items():
+        counts: dict[str, list[float]] = {}
+        for label in labels:
+            r = results[label]
+            row = {f"{size} found": s["found"] for size, s in r["sizes"].items() if s["objects"]}
+            row["as another class"] = sum(sum(c["as_other"].values()) for c in r["classes"].values())
+            row["missed"] = sum(c["missed"] for c in r["classes"].values())
+            row["background hits"] = r["background"]
+            for key, value in row.items():
+                counts.setdefault(key, []).append(value)
+        out[arm] = {"seeds": len(labels), "runs": labels}
+        for key, values in counts.items():
+            std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+            out[arm][key] = {"mean": float(np.mean(values)), "std": std}
+    return out
+
+
+def arm_markdown(arms: dict[str, dict]) -> str:
+    """One row per arm: mean ± std over its seeds of each count of `by_arm`."""
+    order = [f"{name} found" for name, _, _ in SIZES] + ["as another class", "missed", "background hits"]
+    keys = [k for k in order if any(k in a for a in arms.values())]
+    lines = ["| arm | seeds | " + " | ".join(keys) + " |", "|---|---:|" + "---:|" * len(keys)]
+    for arm, a in arms.items():
+        cells = [f"{a[k]['mean']:.0f} ± {a[k]['std']:.0f}" if k in a else "n/a" for k in keys]
+        lines.append(f"| {arm} | {a['seeds']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument(
@@ -183,9 +228,11 @@ def main(argv: list[str] | None = None) -> dict:
     if not results:
         raise SystemExit("none of the given runs has predictions or counts to tabulate")
     table = markdown(results)
-    print(table)
+    arms = by_arm(results)
+    per_arm = arm_markdown(arms)
+    print(table, "", "Per arm, mean ± std over seeds:", "", per_arm, sep="\n")
     out = {"command": command_line(), "conf": args.conf, "iou": args.iou, "results": results, "markdown": table}
-    out |= {"from_result_json": recorded, "left_out": missing}
+    out |= {"arms": arms, "arms_markdown": per_arm, "from_result_json": recorded, "left_out": missing}
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(out, indent=1) + "\n")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from benchmarks.detection_errors import error_counts, main
+from benchmarks.detection_errors import arm_markdown, arm_of, by_arm, error_counts, main
 
 GT = {
     "images": [{"id": 1}, {"id": 2}, {"id": 3}],
@@ -101,3 +101,18 @@ def test_runs_whose_val_folders_are_not_here_are_read_from_their_result_json_or_
         main([str(older / "val_thermal")])
     with pytest.raises(SystemExit, match="seed7/result.json' too"):  # a typo is not skipped
         main([str(tmp_path / "fuse" / "seed7" / "val_thermal")])
+
+
+def test_runs_of_one_arm_are_summarised_over_their_seeds():
+    two = error_counts(GT, DETECTIONS[:1])  # seed 1 finds only the tiny drone, fires on nothing else
+    arms = by_arm({"fuse/seed0/val_all": error_counts(GT, DETECTIONS), "fuse/seed1/val_all": two})
+    fuse = arms["fuse/val_all"]
+    assert fuse["seeds"] == 2 and fuse["runs"] == ["fuse/seed0/val_all", "fuse/seed1/val_all"]
+    assert fuse["tiny found"] == {"mean": 1.0, "std": 0.0}
+    assert (
+        fuse["as another class"]["mean"] == 0.5 and fuse["background hits"]["mean"] == 1.0
+    )  # (1 + 0) / 2, (2 + 0) / 2
+    assert fuse["missed"]["mean"] == 1.5 and fuse["missed"]["std"] == pytest.approx(0.7071, abs=1e-4)  # 1 and 2
+    assert "| fuse/val_all | 2 | " in arm_markdown(arms) and arm_of("accuracy-v2/halmstad/fuse/seed12/val_x") == (
+        "accuracy-v2/halmstad/fuse/val_x"
+    )
