@@ -71,10 +71,11 @@ bench-accuracy-report: install
 	$(PY) -m benchmarks.accuracy --data synth --variants baseline fuse full --no-train --report --out $(V2)-60ep
 	$(PY) -m benchmarks.accuracy --data halmstad --variants baseline fuse full --no-train --report \
 	    --out $(V2)-swarm --versus $(V2)
-	$(PY) -m benchmarks.detection_errors $(call finished,$(V2)-60ep/synth,all) \
-	    --out benchmarks/results/detection_errors_synth.json
-	$(PY) -m benchmarks.detection_errors $(call finished,$(V2)-swarm/halmstad,visible) \
-	    $(call finished,$(V2)-swarm/halmstad,thermal) --out benchmarks/results/detection_errors_real.json
+	$(if $(call finished,$(V2)-60ep/synth,all),$(PY) -m benchmarks.detection_errors \
+	    $(call finished,$(V2)-60ep/synth,all) --out benchmarks/results/detection_errors_synth.json)
+	$(if $(call finished,$(V2)-swarm/halmstad,visible),$(PY) -m benchmarks.detection_errors \
+	    $(call finished,$(V2)-swarm/halmstad,visible) $(call finished,$(V2)-swarm/halmstad,thermal) \
+	    --out benchmarks/results/detection_errors_real.json)
 
 # At the end of a working session: stage the checkpoints of unfinished runs (weights are not in git otherwise), then
 # commit them, so that a fresh checkout resumes them from their last epoch.

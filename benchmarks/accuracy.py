@@ -340,12 +340,13 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
     # record says so, since the data order after the restart differs from an uninterrupted run's. A run whose
     # training finished but whose evaluation did not is only evaluated.
     started = weights.is_file()
-    epochs = []
+    epochs, finished = [], False
     if started:
+        finished = sync_checkpoint_records(weights, yamls["all"])
         with open(run_dir / "train" / "results.csv") as f:
             epochs = list(csv.DictReader(f))
     earlier = float(epochs[-1]["time"]) if epochs else 0.0  # training seconds already spent, from results.csv
-    if started and len(epochs) >= args.epochs:
+    if started and (finished or len(epochs) >= args.epochs):
         print(f"  training finished earlier ({weights}); evaluating it", flush=True)
         train_seconds = earlier
     else:
@@ -378,7 +379,7 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         "train_seconds": round(train_seconds, 1),
         "command": " ".join(command[1:]),
         "resumed": resumed,
-        "machine": machine(),  # the one that finished it (runs before 2026-11-30 19:33 did not record it)
+        "machine": machine(),  # the one that evaluated it, and ended its training (not recorded before 2026-11-30)
         "metrics": {},
     }
     if curve:
@@ -423,6 +424,49 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
     return result
 
 
+def sync_checkpoint_records(weights: Path, data: Path) -> bool:
+    """Check a started run's checkpoint against this checkout before going on with it; True if its training ended.
+
+    A checkpoint carried from another checkout (benchmarks.carry) may be out of step with the run's results.csv
+    there (committed at another epoch): the CSV is written again from the epochs the checkpoint holds
+    (`train_results`), so that a resumed run appends to the right rows. A checkpoint trained on another data set
+    than the one this command prepares is refused: resuming would switch data sets mid-run.
+
+    Args:
+        weights (Path): The run's last.pt (ultralytics' checkpoint; results.csv beside its weights/ folder).
+        data (Path): The data YAML this command trains on.
+
+    Returns:
+        (bool): Whether training finished (ultralytics strips the optimizer from last.pt at the end).
+
+    Raises:
+        SystemExit: The checkpoint was trained on another data set.
+    """
+    import torch
+
+    ckpt = torch.load(weights, map_location="cpu", weights_only=False)
+    trained_on = (ckpt.get("train_args") or {}).get("data")
+    if trained_on and Path(trained_on).parts[-2:] != Path(data).parts[-2:]:
+        raise SystemExit(
+            f"{weights} was trained on {Path(*Path(trained_on).parts[-2:])}, not {Path(*Path(data).parts[-2:])}: "
+            "resume it with the command that started it, or use another --out folder"
+        )
+    table = ckpt.get("train_results") or {}
+    columns = list(table)
+    rows = list(zip(*table.values())) if columns else []
+    csv_file = Path(weights).parents[1] / "results.csv"
+    written = []
+    if csv_file.is_file():
+        with open(csv_file) as f:
+            written = list(csv.reader(f))[1:]
+    if rows and len(written) != len(rows):
+        cells = [[f"{v:.6g}" if isinstance(v, float) else str(v) for v in row] for row in rows]
+        lines = [",".join(columns)] + [",".join(row) for row in cells]
+        csv_file.write_text("\n".join(lines) + "\n")
+        print(f"  {csv_file}: {len(written)} epochs written, the checkpoint holds {len(rows)}: rewritten", flush=True)
+    return ckpt.get("optimizer") is None
+
+
 def run_child(command: list[str], log) -> int:
     """Run one training command, its output into `log`; stop it too when this process is stopped.
 
@@ -448,11 +492,11 @@ def run_child(command: list[str], log) -> int:
                 child.wait()
 
 
-def make_portable(run_dir: Path) -> None:
-    """Make the committed records of a run (result.json, args.yaml) name paths relative to the repository."""
+def make_portable(run_dir: Path, root: Path = REPO) -> None:
+    """Make the committed records of a run (result.json, args.yaml) name paths relative to the repository `root`."""
     for record in (run_dir / "result.json", run_dir / "train" / "args.yaml"):
         if record.is_file():
-            record.write_text(record.read_text().replace(f"{REPO}/", ""))
+            record.write_text(record.read_text().replace(f"{root}/", ""))
 
 
 def machine() -> dict:
@@ -492,6 +536,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--synth-images", nargs=2, type=int, default=[1000, 200], metavar=("TRAIN", "VAL"))
     p.add_argument("--no-train", action="store_true", help="only tabulate the runs already finished")
     p.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="only make the data folders (not in git) that the runs and the analysis commands read, then stop",
+    )
+    p.add_argument(
         "--native",
         action="store_true",
         help="halmstad: train visible frames in native-resolution tiles, evaluate each sensor at its native size",
@@ -526,6 +575,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out = args.out.resolve()
     if args.versus is not None and not args.versus.is_dir():
         raise SystemExit(f"--versus {args.versus}: no such results folder")
+    if args.prepare_only and (args.no_train or args.report):
+        raise SystemExit("--prepare-only makes the data folders and stops: leave out --no-train and --report")
     if args.pretrain_seed is not None and args.pretrain_from is None:
         raise SystemExit("--pretrain-seed chooses the run of --pretrain-from to start from: give --pretrain-from too")
 
@@ -541,6 +592,10 @@ def main(argv: list[str] | None = None) -> int:
                 else prepare_synth(prepared, args.imgsz, *args.synth_images)
             )
         )
+        if args.prepare_only:
+            for name, path in yamls.items():
+                print(f"{dataset} {name}: {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+            continue
         results, running = [], {}  # running: curves of --curve runs not finished yet (only with --no-train)
         seeds = args.seeds or (
             [0, 1, 2] if not args.no_train else found_seeds(args.out / dataset, args.variants, running=True)
@@ -576,6 +631,8 @@ def main(argv: list[str] | None = None) -> int:
         if curves:
             summary.setdefault("curves", {})[dataset] = curves
         print_table(dataset, summary[dataset])
+    if args.prepare_only:
+        return 0
     summary_file = args.out / "summary.json"
     if summary_file.is_file():  # a run of some variants keeps what an earlier command tabulated for the others
         summary = merge_summaries(json.loads(summary_file.read_text()), summary)

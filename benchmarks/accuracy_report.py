@@ -419,7 +419,7 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
     for dataset, table in summary.items():
         if dataset in {"machine", "command", "earlier_commands", "paired", "curves", "versus"}:
             continue
-        made_on = f"Report made on: {summary['machine']} (each run's result.json names its own)"
+        made_on = f"Report made on: {summary['machine']} (the runs' own, where recorded: `machine` in each result.json)"
         parts = [f"Tables made by: `{summary['command']}`", made_on, ""]
         for subset, rows in table.items():
             picture = plot(rows, metrics, images / f"accuracy_{prefix}{dataset}_{subset}.png", f"{dataset} / {subset}")

@@ -153,21 +153,34 @@ def markdown(results: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def arm_of(label: str) -> str:
-    """The arm of a run label: the label without its `seed<n>` part (fuse/seed3/val_all -> fuse/val_all)."""
-    return "/".join(part for part in label.split("/") if not re.fullmatch(r"seed\d+", part))
+def arm_labels(folders: list[Path]) -> list[str]:
+    """The arm of each val folder: its path without the `seed<n>` part, shortened to the fewest last parts that keep
+    different arms apart (fuse/val_all; accuracy-v2/halmstad/fuse/val_thermal against accuracy-v2-swarm/...)."""
+    arms = [tuple(p for p in Path(f).resolve().parts if not re.fullmatch(r"seed\d+", p)) for f in folders]
+    distinct = set(arms)
+    for n in range(2, max(len(a) for a in arms) + 1):
+        names = {a: "/".join(a[-n:]) for a in distinct}
+        if len(set(names.values())) == len(distinct):
+            return [names[a] for a in arms]
+    return ["/".join(a) for a in arms]
 
 
-def by_arm(results: dict[str, dict]) -> dict[str, dict]:
+def by_arm(results: dict[str, dict], arms: dict[str, str]) -> dict[str, dict]:
     """Per arm (runs that differ only in their seed): the seeds, and mean and std over them of the objects found
     per size, found as another class, missed, and the background hits.
 
+    Args:
+        results (dict): Run label -> `error_counts`.
+        arms (dict): Run label -> its arm (`arm_labels`).
+
     Returns:
-        (dict): {arm: {"seeds": n, "runs": [label, ...], count: {"mean": float, "std": float (ddof 1; 0 for one)}}}.
+        (dict): {arm: {"seeds": n, "runs": [label, ...], count: {"mean": float, "std": float (ddof 1) or None for
+        one seed}}}.
     """
-    arms: dict[str, list[str]] = {}
+    grouped: dict[str, list[str]] = {}
     for label in results:
-        arms.setdefault(arm_of(label), []).append(label)
+        grouped.setdefault(arms[label], []).append(label)
+    arms = grouped
     out = {}
     for arm, labels in arms.items():
         counts: dict[str, list[float]] = {}
@@ -181,18 +194,21 @@ def by_arm(results: dict[str, dict]) -> dict[str, dict]:
                 counts.setdefault(key, []).append(value)
         out[arm] = {"seeds": len(labels), "runs": labels}
         for key, values in counts.items():
-            std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+            std = float(np.std(values, ddof=1)) if len(values) > 1 else None
             out[arm][key] = {"mean": float(np.mean(values)), "std": std}
     return out
 
 
 def arm_markdown(arms: dict[str, dict]) -> str:
-    """One row per arm: mean ± std over its seeds of each count of `by_arm`."""
+    """One row per arm: mean ± std over its seeds of each count of `by_arm` (the mean alone for one seed)."""
     order = [f"{name} found" for name, _, _ in SIZES] + ["as another class", "missed", "background hits"]
     keys = [k for k in order if any(k in a for a in arms.values())]
     lines = ["| arm | seeds | " + " | ".join(keys) + " |", "|---|---:|" + "---:|" * len(keys)]
     for arm, a in arms.items():
-        cells = [f"{a[k]['mean']:.0f} ± {a[k]['std']:.0f}" if k in a else "n/a" for k in keys]
+        cells = [
+            "n/a" if k not in a else f"{a[k]['mean']:.1f}" + ("" if a[k]["std"] is None else f" ± {a[k]['std']:.1f}")
+            for k in keys
+        ]
         lines.append(f"| {arm} | {a['seeds']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -212,7 +228,9 @@ def main(argv: list[str] | None = None) -> dict:
     args = p.parse_args(argv)
     try:
         results, recorded, missing = {}, [], []
-        for label, folder in zip(run_labels(args.folders), args.folders):
+        labels = run_labels(args.folders)
+        arms = dict(zip(labels, arm_labels(args.folders)))
+        for label, folder in zip(labels, args.folders):
             if folder.is_dir():
                 results[label] = error_counts(*load_val_folder(folder), conf=args.conf, iou=args.iou)
             elif (counts := recorded_counts(folder, args.conf, args.iou)) is not None:
@@ -228,11 +246,11 @@ def main(argv: list[str] | None = None) -> dict:
     if not results:
         raise SystemExit("none of the given runs has predictions or counts to tabulate")
     table = markdown(results)
-    arms = by_arm(results)
-    per_arm = arm_markdown(arms)
-    print(table, "", "Per arm, mean ± std over seeds:", "", per_arm, sep="\n")
+    per_arm = by_arm(results, arms)
+    arm_table = arm_markdown(per_arm)
+    print(table, "", "Per arm, mean ± std over seeds:", "", arm_table, sep="\n")
     out = {"command": command_line(), "conf": args.conf, "iou": args.iou, "results": results, "markdown": table}
-    out |= {"arms": arms, "arms_markdown": per_arm, "from_result_json": recorded, "left_out": missing}
+    out |= {"arms": per_arm, "arms_markdown": arm_table, "from_result_json": recorded, "left_out": missing}
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(out, indent=1) + "\n")

@@ -81,7 +81,7 @@ model.train(data=sys.argv[1], epochs=2, imgsz=64, batch=4, workers=0, plots=Fals
 
 @pytest.mark.slow
 def test_an_interrupted_run_resumes_from_its_last_epoch_and_says_so(tmp_path, env):
-    from benchmarks.accuracy import prepare_synth
+    from benchmarks.accuracy import prepare_synth, sync_checkpoint_records
 
     out = tmp_path / "o"
     data = prepare_synth(out / "synth" / "data", 64, 8, 4)["all"]
@@ -96,11 +96,16 @@ def test_an_interrupted_run_resumes_from_its_last_epoch_and_says_so(tmp_path, en
     shutil.move(run_dir.parent, out / "synth" / "baseline")
     shutil.rmtree(tmp_path / "o")
     run_dir = out / "synth" / "baseline" / "seed0"
+    # ... and its results.csv there was committed before the first epoch ended: the checkpoint's own rows come back
+    (run_dir / "train" / "results.csv").write_text("epoch,time\n")
+    with pytest.raises(SystemExit, match="was trained on synth-64-8-4/data.yaml, not synth-64-9-9/data.yaml"):
+        sync_checkpoint_records(run_dir / "train" / "weights" / "last.pt", tmp_path / "synth-64-9-9" / "data.yaml")
     command = [sys.executable, "-m", "benchmarks.accuracy", "--data", "synth", "--variants", "baseline", "--seeds", "0"]
     command += ["--epochs", "2", "--imgsz", "64", "--batch", "4", "--synth-images", "8", "4", "--out", str(out)]
     proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "resuming the interrupted run" in proc.stdout and "synth baseline seed 0 (1/1)" in proc.stdout
+    assert "results.csv: 0 epochs written, the checkpoint holds 1: rewritten" in proc.stdout
     assert f"training 1/2 epochs done; follow it: tail -f {run_dir / 'train.log'}" in proc.stdout
     rows = (run_dir / "train" / "results.csv").read_text().splitlines()
     assert [int(float(r.split(",")[0])) for r in rows[1:]] == [1, 2]  # the first epoch was not trained again
@@ -408,8 +413,12 @@ def test_a_clone_without_the_pretraining_weights_gets_them_back_from_the_release
     # A checkpoint of the same folder with other metrics (retrained since) is not that run: nothing is copied.
     (run / "result.json").write_text(json.dumps({"metrics": {"all": {"AP": 0.44}}}))
     assert not restore_released(run, target, released) and not target.exists()
-    # Nor is there anything to restore for a run that was never released (seed 3) or never finished.
-    assert not restore_released(tmp_path / "synth" / "fuse" / "seed3", target, released)
+    # Nor is there anything to restore for a finished run that was never released (seed 3), or an unfinished one.
+    finished = tmp_path / "synth" / "fuse" / "seed3"
+    finished.mkdir()
+    (finished / "result.json").write_text(json.dumps({"metrics": metrics}))
+    assert not restore_released(finished, target, released) and not target.exists()
+    assert not restore_released(tmp_path / "synth" / "fuse" / "seed4", target, released)
     with pytest.raises(SystemExit, match="does not exist; train fuse seed 1 there first"):
         pretrained_weights(tmp_path / "synth", "fuse", 1)
 
@@ -487,3 +496,16 @@ def test_reading_names_the_tiny_object_metrics_whose_interval_lies_above_0():
     assert paired_table(rows).endswith("| helps; ΔAP_vt above 0 |")
     rows["fuse"]["AP_vt"] = record(-0.001, 0.02)  # neither tiny interval above 0: AP alone
     assert paired_table(rows).endswith("| helps |")
+
+
+def test_prepare_only_makes_the_data_folders_the_analysis_commands_read_and_trains_nothing(tmp_path, capsys):
+    from benchmarks.accuracy import main
+
+    out = tmp_path / "o"
+    argv = ["--data", "synth", "--imgsz", "64", "--synth-images", "4", "2", "--out", str(out), "--prepare-only"]
+    assert main(argv) == 0
+    assert (out / "synth" / "data" / "synth-64-4-2" / "data.yaml").is_file()
+    assert "synth all: " in capsys.readouterr().out
+    assert sorted(p.name for p in (out / "synth").iterdir()) == ["data"] and not (out / "summary.json").exists()
+    with pytest.raises(SystemExit, match="leave out --no-train and --report"):
+        main([*argv, "--no-train"])

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from benchmarks.detection_errors import arm_markdown, arm_of, by_arm, error_counts, main
+from benchmarks.detection_errors import arm_labels, arm_markdown, by_arm, error_counts, main
 
 GT = {
     "images": [{"id": 1}, {"id": 2}, {"id": 3}],
@@ -103,9 +103,10 @@ def test_runs_whose_val_folders_are_not_here_are_read_from_their_result_json_or_
         main([str(tmp_path / "fuse" / "seed7" / "val_thermal")])
 
 
-def test_runs_of_one_arm_are_summarised_over_their_seeds():
+def test_runs_of_one_arm_are_summarised_over_their_seeds(tmp_path):
     two = error_counts(GT, DETECTIONS[:1])  # seed 1 finds only the tiny drone, fires on nothing else
-    arms = by_arm({"fuse/seed0/val_all": error_counts(GT, DETECTIONS), "fuse/seed1/val_all": two})
+    results = {"fuse/seed0/val_all": error_counts(GT, DETECTIONS), "fuse/seed1/val_all": two}
+    arms = by_arm(results, dict.fromkeys(results, "fuse/val_all"))
     fuse = arms["fuse/val_all"]
     assert fuse["seeds"] == 2 and fuse["runs"] == ["fuse/seed0/val_all", "fuse/seed1/val_all"]
     assert fuse["tiny found"] == {"mean": 1.0, "std": 0.0}
@@ -113,6 +114,26 @@ def test_runs_of_one_arm_are_summarised_over_their_seeds():
         fuse["as another class"]["mean"] == 0.5 and fuse["background hits"]["mean"] == 1.0
     )  # (1 + 0) / 2, (2 + 0) / 2
     assert fuse["missed"]["mean"] == 1.5 and fuse["missed"]["std"] == pytest.approx(0.7071, abs=1e-4)  # 1 and 2
-    assert "| fuse/val_all | 2 | " in arm_markdown(arms) and arm_of("accuracy-v2/halmstad/fuse/seed12/val_x") == (
-        "accuracy-v2/halmstad/fuse/val_x"
+    assert "| fuse/val_all | 2 | 0.0 ± 0.0 | 1.0 ± 0.0 | " in arm_markdown(arms) and "| 0.5 ± 0.7 |" in arm_markdown(
+        arms
     )
+    one = by_arm({"fuse/seed0/val_all": two}, {"fuse/seed0/val_all": "fuse/val_all"})
+    assert one["fuse/val_all"]["missed"] == {"mean": 2.0, "std": None} and "| 2.0 |" in arm_markdown(one)  # no spread
+
+
+def test_arms_of_two_studies_stay_apart_whichever_seeds_are_given(tmp_path):
+    """accuracy-v2/.../fuse/seed0 and accuracy-v2-swarm/.../fuse/seed1 are two arms, not two seeds of one."""
+    scratch = tmp_path / "accuracy-v2" / "halmstad" / "fuse" / "seed0" / "val_thermal"
+    swarm = tmp_path / "accuracy-v2-swarm" / "halmstad" / "fuse" / "seed1" / "val_thermal"
+    swarm_again = tmp_path / "accuracy-v2-swarm" / "halmstad" / "fuse" / "seed2" / "val_thermal"
+    assert arm_labels([scratch, swarm, swarm_again]) == [
+        "accuracy-v2/halmstad/fuse/val_thermal",
+        "accuracy-v2-swarm/halmstad/fuse/val_thermal",
+        "accuracy-v2-swarm/halmstad/fuse/val_thermal",
+    ]
+    assert arm_labels([swarm, swarm_again]) == ["fuse/val_thermal"] * 2
+    for folder in (scratch, swarm):
+        folder.mkdir(parents=True)
+        (folder / "aitod_gt.json").write_text(json.dumps(GT))
+        (folder / "aitod_predictions.json").write_text(json.dumps(DETECTIONS))
+    assert [a["seeds"] for a in main([str(scratch), str(swarm)])["arms"].values()] == [1, 1]
