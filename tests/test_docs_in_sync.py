@@ -59,3 +59,29 @@ def test_the_tracking_page_shows_its_records_tables():
     record = json.loads((RESULTS / "tracking.json").read_text())
     page = (REPO / "docs" / "tracking.md").read_text()
     assert record["markdown"].strip() in page and record["per_clip_markdown"].strip() in page
+
+
+@pytest.mark.parametrize(
+    ("record", "folder", "subsets"),
+    [
+        ("detection_errors_synth.json", "accuracy-v2-60ep/synth", ["all"]),
+        ("detection_errors_real.json", "accuracy-v2-swarm/halmstad", ["visible", "thermal"]),
+    ],
+)
+def test_the_studys_detection_error_records_cover_every_finished_run(record, folder, subsets):
+    """`make bench-accuracy-report` was run after the last run landed: each finished run is counted or named as left
+    out, and the counts are those its result.json keeps."""
+    from benchmarks.detection_errors import by_arm
+
+    saved = json.loads((RESULTS / record).read_text())
+    finished = sorted((RESULTS / folder).glob("*/seed*/result.json"))
+    expected = {f"{f.parent.parent.name}/{f.parent.name}/val_{s}" for f in finished for s in subsets}
+    assert set(saved["results"]) | set(saved["left_out"]) == expected, f"run `make bench-accuracy-report` ({record})"
+    for f in finished:
+        errors = json.loads(f.read_text()).get("errors") or {}
+        for subset in subsets:
+            label = f"{f.parent.parent.name}/{f.parent.name}/val_{subset}"
+            if subset in errors:
+                assert saved["results"][label] == errors[subset], label
+    arms = {label: label.replace(label.split("/")[1] + "/", "") for label in saved["results"]}
+    assert by_arm(saved["results"], arms) == saved["arms"]
