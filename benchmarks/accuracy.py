@@ -249,7 +249,7 @@ def pretrained_weights(folder: Path, variant: str, seed: int, pretrain_seed: int
 
     A clone of the repository holds the pretraining run's records but not its weights (they are not committed). Where
     that run was released (`weights/metrics.json` names its folder in the train command and holds its metrics), the
-    released checkpoint, a copy of its last.pt (benchmarks.release), is put back in place first.
+    released checkpoint, its last.pt re-saved with relative paths (benchmarks.release), is put back in place first.
 
     Raises:
         SystemExit: The pretraining run has no last.pt, and no released checkpoint is that run.
@@ -266,7 +266,8 @@ def restore_released(run: Path, path: Path, weights: Path = REPO / "weights") ->
     """Copy the released checkpoint made from the finished run `run` to `path` (its last.pt); False if none is.
 
     A released checkpoint is that run when its record in `weights/metrics.json` trained into `project=<run>` and has
-    the run's own metrics (`run/result.json`): the same file, not one made the same way.
+    the run's own metrics (`run/result.json`): that run's weights (benchmarks.release re-saves its last.pt with this
+    machine's paths made relative; the tensors are unchanged), not another run made the same way.
     """
     import shutil
 
