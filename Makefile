@@ -7,7 +7,7 @@ TORCH  ?= torch==2.14.1 torchvision==0.29.1
 export YOLO_OFFLINE ?= 1
 
 .PHONY: install demo test lint dist bench-latency bench-deploy bench-accuracy bench-accuracy-swarms \
-	bench-accuracy-real bench-accuracy-report bench-accuracy-carry bench-tracking clean
+	bench-accuracy-real bench-accuracy-report bench-tracking clean
 
 install: $(VENV)/.installed
 
@@ -76,11 +76,6 @@ bench-accuracy-report: install
 	$(if $(call finished,$(V2)-swarm/halmstad,visible),$(PY) -m benchmarks.detection_errors \
 	    $(call finished,$(V2)-swarm/halmstad,visible) $(call finished,$(V2)-swarm/halmstad,thermal) \
 	    --out benchmarks/results/detection_errors_real.json)
-
-# At the end of a working session: stage the checkpoints of unfinished runs (weights are not in git otherwise), then
-# commit them, so that a fresh checkout resumes them from their last epoch.
-bench-accuracy-carry: install
-	$(PY) -m benchmarks.carry
 
 bench-tracking: install
 	$(PY) -m benchmarks.tracking --frames 0

@@ -356,8 +356,7 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
         print(f"  training {len(epochs)}/{args.epochs} epochs done; follow it: tail -f {log_file}", flush=True)
         start = time.time() - earlier
         with open(log_file, "a" if started else "w") as log:
-            # data= and save_dir= name this checkout's folders: the checkpoint's own may be another checkout's
-            # (benchmarks.carry).
+            # data= and save_dir= name this checkout's folders: the checkpoint's own may be another checkout's.
             resume = [f"model={weights}", "resume=True", f"data={yamls['all']}", f"save_dir={run_dir / 'train'}"]
             run = command[:2] + resume if started else command
             returncode = run_child(run, log)
@@ -428,7 +427,7 @@ def train_and_evaluate(dataset: str, variant: str, seed: int, args, yamls: dict[
 def sync_checkpoint_records(weights: Path, data: Path) -> bool:
     """Check a started run's checkpoint against this checkout before going on with it; True if its training ended.
 
-    A checkpoint carried from another checkout (benchmarks.carry) may be out of step with the run's results.csv
+    A checkpoint brought from another checkout may be out of step with the run's results.csv
     there (committed at another epoch): the CSV is written again from the epochs the checkpoint holds
     (`train_results`), so that a resumed run appends to the right rows. A checkpoint trained on another data set
     than the one this command prepares is refused: resuming would switch data sets mid-run.

@@ -90,7 +90,7 @@ def test_an_interrupted_run_resumes_from_its_last_epoch_and_says_so(tmp_path, en
     script.write_text(POWER_CUT)
     subprocess.run([sys.executable, str(script), str(data), str(run_dir)], cwd=tmp_path, env=env, check=True)
     assert len((run_dir / "train" / "results.csv").read_text().splitlines()) == 2  # header + the first epoch
-    # The run goes on in another checkout (benchmarks.carry): the checkpoint's own data and save_dir are gone.
+    # The run goes on in another checkout: the checkpoint's own data and save_dir are gone.
     out = tmp_path / "moved"
     (out / "synth").mkdir(parents=True)
     shutil.move(run_dir.parent, out / "synth" / "baseline")
