@@ -122,17 +122,23 @@ def recorded_counts(folder: Path, conf: float, iou: float) -> dict | None:
     return errors[subset]
 
 
+def shortest_names(paths: list[tuple[str, ...]], start: int) -> list[str]:
+    """Each path as its last parts, as few as keep different paths apart (at least `start`); equal paths share one."""
+    distinct = set(paths)
+    for n in range(start, max(len(p) for p in paths) + 1):
+        names = {p: "/".join(p[-n:]) for p in distinct}
+        if len(set(names.values())) == len(distinct):
+            return [names[p] for p in paths]
+    return ["/".join(p) for p in paths]
+
+
 def run_labels(folders: list[Path]) -> list[str]:
     """Short distinct names for val folders: the last three path parts (fuse/seed0/val_visible), more where two
     folders would share them (accuracy-v2/halmstad/baseline/seed0/val_thermal against accuracy-v2-swarm/...)."""
     parts = [Path(f).resolve().parts for f in folders]
     if len(set(parts)) < len(parts):
         raise ValueError("the same val folder is given twice")
-    for n in range(3, max(len(p) for p in parts) + 1):
-        labels = ["/".join(p[-n:]) for p in parts]
-        if len(set(labels)) == len(labels):
-            return labels
-    return ["/".join(p) for p in parts]
+    return shortest_names(parts, 3)
 
 
 def markdown(results: dict[str, dict]) -> str:
@@ -156,13 +162,9 @@ def markdown(results: dict[str, dict]) -> str:
 def arm_labels(folders: list[Path]) -> list[str]:
     """The arm of each val folder: its path without the `seed<n>` part, shortened to the fewest last parts that keep
     different arms apart (fuse/val_all; accuracy-v2/halmstad/fuse/val_thermal against accuracy-v2-swarm/...)."""
-    arms = [tuple(p for p in Path(f).resolve().parts if not re.fullmatch(r"seed\d+", p)) for f in folders]
-    distinct = set(arms)
-    for n in range(2, max(len(a) for a in arms) + 1):
-        names = {a: "/".join(a[-n:]) for a in distinct}
-        if len(set(names.values())) == len(distinct):
-            return [names[a] for a in arms]
-    return ["/".join(a) for a in arms]
+    return shortest_names(
+        [tuple(p for p in Path(f).resolve().parts if not re.fullmatch(r"seed\d+", p)) for f in folders], 2
+    )
 
 
 def by_arm(results: dict[str, dict], arms: dict[str, str]) -> dict[str, dict]:
@@ -180,9 +182,8 @@ def by_arm(results: dict[str, dict], arms: dict[str, str]) -> dict[str, dict]:
     grouped: dict[str, list[str]] = {}
     for label in results:
         grouped.setdefault(arms[label], []).append(label)
-    arms = grouped
     out = {}
-    for arm, labels in arms.items():
+    for arm, labels in grouped.items():
         counts: dict[str, list[float]] = {}
         for label in labels:
             r = results[label]
@@ -234,7 +235,8 @@ def main(argv: list[str] | None = None) -> dict:
             if folder.is_dir():
                 results[label] = error_counts(*load_val_folder(folder), conf=args.conf, iou=args.iou)
             elif (counts := recorded_counts(folder, args.conf, args.iou)) is not None:
-                results[label], recorded = counts, [*recorded, label]
+                results[label] = counts
+                recorded.append(label)
             else:
                 missing.append(label)
     except (FileNotFoundError, ValueError) as e:

@@ -71,7 +71,7 @@ def test_the_tracking_page_shows_its_records_tables():
 def test_the_studys_detection_error_records_cover_every_finished_run(record, folder, subsets):
     """`make bench-accuracy-report` was run after the last run landed: each finished run is counted or named as left
     out, and the counts are those its result.json keeps."""
-    from benchmarks.detection_errors import by_arm
+    from benchmarks.detection_errors import arm_labels, by_arm
 
     saved = json.loads((RESULTS / record).read_text())
     finished = sorted((RESULTS / folder).glob("*/seed*/result.json"))
@@ -83,5 +83,6 @@ def test_the_studys_detection_error_records_cover_every_finished_run(record, fol
             label = f"{f.parent.parent.name}/{f.parent.name}/val_{subset}"
             if subset in errors:
                 assert saved["results"][label] == errors[subset], label
-    arms = {label: label.replace(label.split("/")[1] + "/", "") for label in saved["results"]}
+    folders = [RESULTS / folder / label for label in saved["results"]]
+    arms = dict(zip(saved["results"], arm_labels(folders)))
     assert by_arm(saved["results"], arms) == saved["arms"]
