@@ -71,6 +71,7 @@ bench-accuracy-report: install
 	$(PY) -m benchmarks.accuracy --data synth --variants baseline fuse full --no-train --report --out $(V2)-60ep
 	$(PY) -m benchmarks.accuracy --data halmstad --variants baseline fuse full --no-train --report \
 	    --out $(V2)-swarm --versus $(V2)
+	$(PY) -m benchmarks.accuracy_report --scoreboard $(V2)-60ep $(V2)-swarm
 	$(if $(call finished,$(V2)-60ep/synth,all),$(PY) -m benchmarks.detection_errors \
 	    $(call finished,$(V2)-60ep/synth,all) --out benchmarks/results/detection_errors_synth.json)
 	$(if $(call finished,$(V2)-swarm/halmstad,visible),$(PY) -m benchmarks.detection_errors \

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
 from pathlib import Path
 
@@ -68,6 +70,24 @@ def markdown_table(rows: dict, metrics: tuple[str, ...]) -> str:
                 spread = f" ± {s['std'] * 100:.1f}" if stats["n"] > 1 else ""
                 cells.append(f"{s['mean'] * 100:.1f}{spread}")
         lines.append(f"| {LABELS.get(variant, variant)} | {stats['n']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def per_seed_table(rows: dict, metric: str = "AP") -> str:
+    """One markdown table of `metric` (x100) per variant and seed, so that a reader sees which seeds a mean is over.
+
+    Columns are the union of the variants' seeds; a variant without a seed shows "·" there (not run yet, or not in
+    this study). Raises KeyError when a variant's statistics lack `metric` or its per-seed `values`.
+    """
+    seeds = sorted({seed for stats in rows.values() for seed in stats["seeds"]})
+    lines = ["| variant | " + " | ".join(f"seed {seed}" for seed in seeds) + " |", "|" + "---|" * (len(seeds) + 1)]
+    for variant, stats in rows.items():
+        by_seed = dict(zip(stats["seeds"], stats[metric]["values"], strict=True))
+        cells = []
+        for seed in seeds:
+            value = by_seed.get(seed)
+            cells.append("·" if value is None else "n/a" if not np.isfinite(value) else f"{value * 100:.1f}")
+        lines.append(f"| {LABELS.get(variant, variant)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -190,15 +210,7 @@ def paired_table(rows: dict, metrics=PAIRED_METRICS) -> str:
         "|" + "---|" * (len(metrics) + 5),
     ]
     for variant, by_metric in rows.items():
-        cells = []
-        for m in metrics:
-            p = by_metric[m]
-            if not np.isfinite(p.get("mean", float("nan"))):
-                cells.append("n/a")
-                continue
-            interval, mark = interval_of(p)
-            ci = f" [{interval[0] * 100:+.1f}, {interval[1] * 100:+.1f}]{mark}" if interval else ""
-            cells.append(f"{p['mean'] * 100:+.1f}{ci}")
+        cells = [difference_cell(by_metric[m]) for m in metrics]
         ap = by_metric[metrics[0]]
         higher = f"{ap.get('higher', 0)}/{ap['n']}"
         detectable = ap.get("detectable_effect", float("nan"))
@@ -211,6 +223,15 @@ def paired_table(rows: dict, metrics=PAIRED_METRICS) -> str:
             + f" | {higher} | {detectable} | {verdict} |"
         )
     return "\n".join(lines)
+
+
+def difference_cell(p: dict) -> str:
+    """A paired-difference record as a table cell: mean x100 with its interval and the interval's mark, or n/a."""
+    if not np.isfinite(p.get("mean", float("nan"))):
+        return "n/a"
+    interval, mark = interval_of(p)
+    ci = f" [{interval[0] * 100:+.1f}, {interval[1] * 100:+.1f}]{mark}" if interval else ""
+    return f"{p['mean'] * 100:+.1f}{ci}"
 
 
 def interval_of(p: dict) -> tuple[list[float] | None, str]:
@@ -428,9 +449,10 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
                 "",
                 markdown_table(rows, metrics),
                 "",
-                f"![{dataset} {subset}](img/{picture.name})",
-                "",
             ]
+            if any(stats["n"] > 1 for stats in rows.values()):
+                parts += ["AP per seed (x100; · not run yet):", "", per_seed_table(rows), ""]
+            parts += [f"![{dataset} {subset}](img/{picture.name})", ""]
             paired = summary.get("paired", {}).get(dataset, {}).get(subset)
             if paired:
                 parts += [
@@ -479,10 +501,90 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
                 f"![{dataset} convergence](img/{picture.name})",
                 "",
             ]
-        block = "\n".join(parts)
-        start, end = f"<!-- accuracy:{tag}{dataset}:start -->", f"<!-- accuracy:{tag}{dataset}:end -->"
-        pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-        replacement = f"{start}\n{block}\n{end}"
-        text = pattern.sub(lambda _, r=replacement: r, text) if pattern.search(text) else f"{text}\n{replacement}\n"
+        text = replace_block(text, f"accuracy:{tag}{dataset}", "\n".join(parts))
     document.parent.mkdir(parents=True, exist_ok=True)
     document.write_text(text)
+
+
+def replace_block(text: str, name: str, block: str) -> str:
+    """`text` with what lies between `<!-- {name}:start -->` and `<!-- {name}:end -->` replaced by `block`; the
+    marked block is appended where the markers are not there yet."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    replacement = f"{start}\n{block}\n{end}"
+    return pattern.sub(lambda _: replacement, text) if pattern.search(text) else f"{text}\n{replacement}\n"
+
+
+def scoreboard(studies: dict[str, dict]) -> str:
+    """One markdown table of every paired comparison in several studies' summaries: where the study stands at a glance.
+
+    `studies` maps a study's name (its results folder) to its summary.json. A row per study, dataset, subset and arm
+    that has a paired difference to the stock model: seeds, both arms' mean AP (x100), ΔAP, ΔAP_vt and ΔAP_t with
+    their 95 % intervals (marks as in the paired tables) and the Protocol's reading of ΔAP (`reading`).
+    """
+    lines = [
+        "| study | data | arm | seeds | AP stock | AP arm | ΔAP [95 % CI] | ΔAP_vt [95 % CI] | ΔAP_t [95 % CI] "
+        "| reading |",
+        "|" + "---|" * 10,
+    ]
+
+    for study, summary in studies.items():
+        for dataset, by_subset in summary.get("paired", {}).items():
+            for subset, by_arm in by_subset.items():
+                rows = summary[dataset][subset]
+                for arm, by_metric in by_arm.items():
+                    ap = by_metric["AP"]
+                    stock, mine = (seed_mean(rows[variant], ap["seeds"]) for variant in ("baseline", arm))
+                    differences = " | ".join(difference_cell(by_metric[m]) for m in ("AP", "AP_vt", "AP_t"))
+                    lines.append(
+                        f"| {study} | {dataset} / {subset} | {LABELS.get(arm, arm)} | {ap['n']} | {stock * 100:.1f} | "
+                        f"{mine * 100:.1f} | {differences} | {reading(ap)} |"
+                    )
+    return "\n".join(lines)
+
+
+def seed_mean(stats: dict, seeds: list[int], metric: str = "AP") -> float:
+    """Mean of `metric` over `seeds` of one arm's statistics (as `summarise` makes them); KeyError names a seed the arm
+    lacks."""
+    by_seed = dict(zip(stats["seeds"], stats[metric]["values"], strict=True))
+    missing = [seed for seed in seeds if seed not in by_seed]
+    if missing:
+        raise KeyError(f"no {metric} for seeds {missing} (this arm has {stats['seeds']})")
+    return float(np.mean([by_seed[seed] for seed in seeds]))
+
+
+def write_scoreboard(folders: list[Path], document: Path, command: str) -> str:
+    """Write `scoreboard` of the studies in `folders` (each with a summary.json) into `document`'s
+    `<!-- accuracy:scoreboard:... -->` block and return the block. FileNotFoundError names a folder without one."""
+    studies = {}
+    for folder in folders:
+        record = Path(folder) / "summary.json"
+        if not record.is_file():
+            raise FileNotFoundError(f"{record}: no summary.json there (run the study's --report first)")
+        studies[Path(folder).name] = json.loads(record.read_text())
+    block = "\n".join(
+        [
+            f"Made by: `{command}`, from each study's summary.json; the stock AP is over the same seeds as the arm's "
+            "(x100; intervals and readings as in the study's paired tables below).",
+            "",
+            scoreboard(studies),
+        ]
+    )
+    text = document.read_text() if document.is_file() else "# Results\n"
+    document.write_text(replace_block(text, "accuracy:scoreboard", block))
+    return block
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: `python -m benchmarks.accuracy_report --scoreboard FOLDER... [--doc docs/results.md]`."""
+    parser = argparse.ArgumentParser(description="Write the studies' scoreboard into the results page.")
+    parser.add_argument("--scoreboard", nargs="+", type=Path, required=True, help="results folders with summary.json")
+    parser.add_argument("--doc", type=Path, default=Path("docs/results.md"))
+    args = parser.parse_args(argv)
+    command = "python -m benchmarks.accuracy_report --scoreboard " + " ".join(p.as_posix() for p in args.scoreboard)
+    print(write_scoreboard(args.scoreboard, args.doc, command))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -45,6 +45,20 @@ def test_the_second_studys_blocks_are_what_its_summary_makes(folder, tmp_path):
                 assert (REPO / "docs" / "img" / picture.name).is_file(), picture.name
 
 
+def test_the_studys_scoreboard_is_what_its_summaries_make(tmp_path):
+    from benchmarks.accuracy_report import write_scoreboard
+
+    committed = (REPO / "docs" / "results.md").read_text()
+    markers = "<!-- accuracy:scoreboard:start -->", "<!-- accuracy:scoreboard:end -->"
+    made_by = _block(committed, *markers).split("`")[1]  # the command the block names, run here again
+    folders = [REPO / f for f in made_by.split("--scoreboard ", 1)[1].split()]
+    copy = tmp_path / "results.md"
+    shutil.copy(REPO / "docs" / "results.md", copy)
+    write_scoreboard(folders, copy, made_by)
+    assert _block(committed, *markers) == _block(copy.read_text(), *markers), "run `make bench-accuracy-report`"
+    assert {f.name for f in folders} == {"accuracy-v2-60ep", "accuracy-v2-swarm"}  # stage 2's two studies
+
+
 def test_the_readme_model_and_deployment_tables_are_what_their_records_make():
     from benchmarks import latency_deploy_report, latency_report
 

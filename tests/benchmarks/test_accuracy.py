@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SHARED_DATA, needs_halmstad
 
-from benchmarks.accuracy_report import markdown_table, summarise
+from benchmarks.accuracy_report import LABELS, markdown_table, per_seed_table, summarise
 
 METRICS = ("AP", "AP_t")
 
@@ -32,6 +32,45 @@ def test_summary_gives_mean_and_sample_std_over_seeds():
     text = markdown_table(table, METRICS)
     assert "| yolov8n-p2 (stock) | 3 | 30.0 ± 10.0 | 10.0 ± 0.0 |" in text
     assert text.splitlines()[-1].endswith("| 1 | 50.0 | n/a |")  # one seed: no spread shown
+
+
+def test_per_seed_table_puts_each_value_under_its_seed_and_marks_missing_ones():
+    results = [_result("baseline", s, ap, 0.1) for s, ap in ((0, 0.2), (1, 0.4), (3, 0.3))]
+    results += [_result("fuse", 1, 0.45, float("nan")), _result("fuse", 0, 0.25, float("nan"))]
+    table = summarise(results, METRICS)["all"]
+    lines = per_seed_table(table).splitlines()
+    assert lines[0] == "| variant | seed 0 | seed 1 | seed 3 |"  # the union of the arms' seeds, in order
+    assert lines[2] == "| yolov8n-p2 (stock) | 20.0 | 40.0 | 30.0 |"
+    assert lines[3].endswith("| 25.0 | 45.0 | · |")  # seed 3 not run for this arm; values follow their seeds
+    assert per_seed_table(table, "AP_t").splitlines()[3].endswith("| n/a | n/a | · |")
+
+
+def _scored(variant, seed, ap):
+    metrics = {"AP": ap, "AP25": ap + 0.3, "AP_vt": ap - 0.1, "AP_t": float("nan")}
+    return {"variant": variant, "seed": seed, "metrics": {"all": metrics}}
+
+
+def test_scoreboard_pairs_each_arm_with_the_stock_models_same_seeds_and_rewrites_its_block(tmp_path):
+    from benchmarks.accuracy_report import PAIRED_METRICS, paired_rows, write_scoreboard
+
+    results = [_scored("baseline", s, ap) for s, ap in ((0, 0.40), (1, 0.42), (2, 0.50))]
+    results += [_scored("fuse", 0, 0.41), _scored("fuse", 1, 0.44)]  # seed 2 not run yet
+    summary = {"synth": summarise(results, PAIRED_METRICS), "paired": {"synth": {"all": paired_rows(results, "all")}}}
+    (tmp_path / "study").mkdir()
+    (tmp_path / "study" / "summary.json").write_text(json.dumps(summary))
+    doc = tmp_path / "results.md"
+    doc.write_text("# Results\n\nkept\n\n<!-- accuracy:scoreboard:start -->\nold\n<!-- accuracy:scoreboard:end -->\n")
+    block = write_scoreboard([tmp_path / "study"], doc, "the command")
+    row = block.splitlines()[-1].split(" | ")
+    # the stock model over seeds 0-1 only (41.0, not 44.0 over all three), the arm 42.5, ΔAP +1.5 with a t interval
+    assert row[:6] == ["| study", "synth / all", LABELS["fuse"], "2", "41.0", "42.5"]
+    assert row[6].startswith("+1.5 [") and row[6].endswith("]ᵗ") and row[8] == "n/a"  # AP_t had no objects
+    assert "provisional: 2 of 5 seeds" in row[9]
+    text = doc.read_text()
+    assert "kept" in text and "old" not in text and text.count("accuracy:scoreboard:start") == 1
+    assert "`the command`" in text
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        write_scoreboard([tmp_path / "nowhere"], doc, "x")
 
 
 @pytest.mark.slow
