@@ -20,7 +20,14 @@ def _block(text: str, start: str, end: str) -> str:
     return text.split(start, 1)[1].split(end, 1)[0].strip("\n")
 
 
-@pytest.mark.parametrize("folder", ["accuracy-v2", "accuracy-v2-60ep", "accuracy-v2-swarm"])
+STUDY_FOLDERS = sorted(p.parent.name for p in RESULTS.glob("accuracy-v2*/summary.json"))  # a new study's too
+
+
+def test_the_second_studys_folders_are_all_found():
+    assert {"accuracy-v2", "accuracy-v2-60ep", "accuracy-v2-swarm"} <= set(STUDY_FOLDERS)
+
+
+@pytest.mark.parametrize("folder", STUDY_FOLDERS)
 def test_the_second_studys_blocks_are_what_its_summary_makes(folder, tmp_path):
     from benchmarks.accuracy import report_tag
     from benchmarks.accuracy_report import write_report
