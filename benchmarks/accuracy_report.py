@@ -537,7 +537,8 @@ def scoreboard(studies: dict[str, dict]) -> str:
                     stock, mine = (seed_mean(rows[variant], ap["seeds"]) for variant in ("baseline", arm))
                     differences = " | ".join(difference_cell(by_metric[m]) for m in ("AP", "AP_vt", "AP_t"))
                     lines.append(
-                        f"| {study} | {dataset} / {subset} | {LABELS.get(arm, arm)} | {ap['n']} | {stock * 100:.1f} | "
+                        f"| {study} | {dataset} / {subset} | `{arm}`: {LABELS.get(arm, arm)} | {ap['n']} | "
+                        f"{stock * 100:.1f} | "
                         f"{mine * 100:.1f} | {differences} | {reading(ap)} |"
                     )
     return "\n".join(lines)
@@ -564,8 +565,13 @@ def write_scoreboard(folders: list[Path], document: Path, command: str) -> str:
         studies[Path(folder).name] = json.loads(record.read_text())
     block = "\n".join(
         [
-            f"Made by: `{command}`, from each study's summary.json; the stock AP is over the same seeds as the arm's "
-            "(x100; intervals and readings as in the study's paired tables below).",
+            f"Made by: `{command}`, from each study's summary.json (study: its results folder). x100. AP stock: the "
+            "stock model's mean over the arm's seeds, so it differs between rows with different seeds. ΔAP: the mean "
+            "of the per-seed differences, before rounding, with its 95 % interval (two-level bootstrap over seeds and "
+            "images; ᵗ the seed-only t interval). AP_vt: boxes under 8 px, AP_t: 8-16 px (AI-TOD); n/a where the "
+            "val set has none. Reading: the Protocol's rule on the ΔAP interval (helps or hurts: above or below 0; "
+            "level: within ±1 AP; undecided otherwise), provisional under 5 seeds, with the seed-only t interval's "
+            "reading beside where it differs.",
             "",
             scoreboard(studies),
         ]

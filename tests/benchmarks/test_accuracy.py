@@ -59,15 +59,15 @@ def test_scoreboard_pairs_each_arm_with_the_stock_models_same_seeds_and_rewrites
     (tmp_path / "study").mkdir()
     (tmp_path / "study" / "summary.json").write_text(json.dumps(summary))
     doc = tmp_path / "results.md"
-    doc.write_text("# Results\n\nkept\n\n<!-- accuracy:scoreboard:start -->\nold\n<!-- accuracy:scoreboard:end -->\n")
+    doc.write_text("# Results\n\nkept\n\n<!-- accuracy:scoreboard:start -->\nSTALE BLOCK\n<!-- accuracy:scoreboard:end -->\n")
     block = write_scoreboard([tmp_path / "study"], doc, "the command")
     row = block.splitlines()[-1].split(" | ")
     # the stock model over seeds 0-1 only (41.0, not 44.0 over all three), the arm 42.5, ΔAP +1.5 with a t interval
-    assert row[:6] == ["| study", "synth / all", LABELS["fuse"], "2", "41.0", "42.5"]
+    assert row[:6] == ["| study", "synth / all", f"`fuse`: {LABELS['fuse']}", "2", "41.0", "42.5"]
     assert row[6].startswith("+1.5 [") and row[6].endswith("]ᵗ") and row[8] == "n/a"  # AP_t had no objects
     assert "provisional: 2 of 5 seeds" in row[9]
     text = doc.read_text()
-    assert "kept" in text and "old" not in text and text.count("accuracy:scoreboard:start") == 1
+    assert "kept" in text and "STALE BLOCK" not in text and text.count("accuracy:scoreboard:start") == 1
     assert "`the command`" in text
     with pytest.raises(FileNotFoundError, match="nowhere"):
         write_scoreboard([tmp_path / "nowhere"], doc, "x")
