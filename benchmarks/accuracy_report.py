@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+REPO = Path(__file__).resolve().parents[1]
 LABELS = {
     "baseline": "yolov8n-p2 (stock)",
     "full": "SR-TOD (paper head, DGFE, ste, nearest)",
@@ -527,7 +528,6 @@ def scoreboard(studies: dict[str, dict]) -> str:
         "| reading |",
         "|" + "---|" * 10,
     ]
-
     for study, summary in studies.items():
         for dataset, by_subset in summary.get("paired", {}).items():
             for subset, by_arm in by_subset.items():
@@ -538,8 +538,7 @@ def scoreboard(studies: dict[str, dict]) -> str:
                     differences = " | ".join(difference_cell(by_metric[m]) for m in ("AP", "AP_vt", "AP_t"))
                     lines.append(
                         f"| {study} | {dataset} / {subset} | `{arm}`: {LABELS.get(arm, arm)} | {ap['n']} | "
-                        f"{stock * 100:.1f} | "
-                        f"{mine * 100:.1f} | {differences} | {reading(ap)} |"
+                        f"{stock * 100:.1f} | {mine * 100:.1f} | {differences} | {reading(ap)} |"
                     )
     return "\n".join(lines)
 
@@ -585,9 +584,11 @@ def main(argv: list[str] | None = None) -> int:
     """Command line: `python -m benchmarks.accuracy_report --scoreboard FOLDER... [--doc docs/results.md]`."""
     parser = argparse.ArgumentParser(description="Write the studies' scoreboard into the results page.")
     parser.add_argument("--scoreboard", nargs="+", type=Path, required=True, help="results folders with summary.json")
-    parser.add_argument("--doc", type=Path, default=Path("docs/results.md"))
+    parser.add_argument("--doc", type=Path, default=REPO / "docs" / "results.md")
     args = parser.parse_args(argv)
-    command = "python -m benchmarks.accuracy_report --scoreboard " + " ".join(p.as_posix() for p in args.scoreboard)
+    # the command as run from a checkout's root, without this machine's paths
+    named = [f.resolve().relative_to(REPO) if f.resolve().is_relative_to(REPO) else f for f in args.scoreboard]
+    command = "python -m benchmarks.accuracy_report --scoreboard " + " ".join(f.as_posix() for f in named)
     print(write_scoreboard(args.scoreboard, args.doc, command))
     return 0
 

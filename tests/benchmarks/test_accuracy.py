@@ -548,3 +548,13 @@ def test_prepare_only_makes_the_data_folders_the_analysis_commands_read_and_trai
     assert sorted(p.name for p in (out / "synth").iterdir()) == ["data"] and not (out / "summary.json").exists()
     with pytest.raises(SystemExit, match="leave out --no-train and --report"):
         main([*argv, "--no-train"])
+
+
+def test_scoreboard_command_names_folders_from_the_checkout_root_not_this_machines_paths(tmp_path):
+    from benchmarks.accuracy_report import main
+
+    doc = tmp_path / "results.md"
+    assert main(["--scoreboard", str(REPO / "benchmarks" / "results" / "accuracy-v2-60ep"), "--doc", str(doc)]) == 0
+    text = doc.read_text()
+    assert "`python -m benchmarks.accuracy_report --scoreboard benchmarks/results/accuracy-v2-60ep`" in text
+    assert str(REPO) not in text and "| accuracy-v2-60ep | synth / all | `fuse`" in text
