@@ -59,7 +59,9 @@ def test_scoreboard_pairs_each_arm_with_the_stock_models_same_seeds_and_rewrites
     (tmp_path / "study").mkdir()
     (tmp_path / "study" / "summary.json").write_text(json.dumps(summary))
     doc = tmp_path / "results.md"
-    doc.write_text("# Results\n\nkept\n\n<!-- accuracy:scoreboard:start -->\nSTALE BLOCK\n<!-- accuracy:scoreboard:end -->\n")
+    doc.write_text(
+        "# Results\n\nkept\n\n<!-- accuracy:scoreboard:start -->\nSTALE BLOCK\n<!-- accuracy:scoreboard:end -->\n"
+    )
     block = write_scoreboard([tmp_path / "study"], doc, "the command")
     row = block.splitlines()[-1].split(" | ")
     # the stock model over seeds 0-1 only (41.0, not 44.0 over all three), the arm 42.5, ΔAP +1.5 with a t interval
