@@ -74,7 +74,7 @@ bench-accuracy-report: install
 	$(PY) -m benchmarks.accuracy --data synth --variants baseline fuse full --no-train --report --out $(V2)-60ep
 	$(PY) -m benchmarks.accuracy --data halmstad --variants baseline fuse full --no-train --report \
 	    --out $(V2)-swarm --versus $(V2)
-	$(if $(wildcard $(V2)-90ep/synth/*/seed*/result.json),$(PY) -m benchmarks.accuracy --data synth \
+	$(if $(call finished,$(V2)-90ep/synth,all),$(PY) -m benchmarks.accuracy --data synth \
 	    --variants baseline --no-train --report --out $(V2)-90ep)
 	$(PY) -m benchmarks.accuracy_report --scoreboard $(V2)-60ep $(V2)-swarm
 	$(if $(call finished,$(V2)-60ep/synth,all),$(PY) -m benchmarks.detection_errors \

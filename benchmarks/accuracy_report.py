@@ -74,6 +74,11 @@ def markdown_table(rows: dict, metrics: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+def values_by_seed(stats: dict, metric: str) -> dict[int, float]:
+    """seed -> value of `metric` in one arm's statistics as `summarise` makes them (seeds and values run in step)."""
+    return dict(zip(stats["seeds"], stats[metric]["values"], strict=True))
+
+
 def per_seed_table(rows: dict, metric: str = "AP") -> str:
     """One markdown table of `metric` (x100) per variant and seed, so that a reader sees which seeds a mean is over.
 
@@ -83,7 +88,7 @@ def per_seed_table(rows: dict, metric: str = "AP") -> str:
     seeds = sorted({seed for stats in rows.values() for seed in stats["seeds"]})
     lines = ["| variant | " + " | ".join(f"seed {seed}" for seed in seeds) + " |", "|" + "---|" * (len(seeds) + 1)]
     for variant, stats in rows.items():
-        by_seed = dict(zip(stats["seeds"], stats[metric]["values"], strict=True))
+        by_seed = values_by_seed(stats, metric)
         cells = []
         for seed in seeds:
             value = by_seed.get(seed)
@@ -546,7 +551,7 @@ def scoreboard(studies: dict[str, dict]) -> str:
 def seed_mean(stats: dict, seeds: list[int], metric: str = "AP") -> float:
     """Mean of `metric` over `seeds` of one arm's statistics (as `summarise` makes them); KeyError names a seed the arm
     lacks."""
-    by_seed = dict(zip(stats["seeds"], stats[metric]["values"], strict=True))
+    by_seed = values_by_seed(stats, metric)
     missing = [seed for seed in seeds if seed not in by_seed]
     if missing:
         raise KeyError(f"no {metric} for seeds {missing} (this arm has {stats['seeds']})")
