@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import needs_halmstad
 
 from benchmarks import tracking
 from benchmarks.tracking_data import link_identities
@@ -43,6 +44,7 @@ def test_benchmark_runs_every_tracker_on_a_short_synthetic_clip(tmp_path):
     assert np.isfinite([r["MOTA"] for r in saved["table"]]).all()
 
 
+@needs_halmstad
 def test_real_clips_are_detected_at_their_native_size_by_default(tmp_path):
     """Thermal clips (320x256) at imgsz 320, visible ones (640x512) at 640: the released weights' validation sizes."""
     result = tracking.main(
@@ -66,6 +68,7 @@ def test_a_bad_inference_size_names_the_argument(capsys):
     assert "--imgsz" in capsys.readouterr().err
 
 
+@needs_halmstad
 def test_cached_detections_belong_to_the_weights_that_made_them(tmp_path, monkeypatch):
     """Other weights under a source's name (a new release) are detected afresh, not read from the old cache."""
     from benchmarks import tracking_data
