@@ -29,6 +29,7 @@ import numpy as np
 import yaml
 
 from benchmarks.accuracy_report import convergence, paired_rows, summarise, versus_rows, write_report
+from benchmarks.common import command_line
 from benchmarks.paired import image_resamples, merge_coco, replicate_metrics
 
 REPO = Path(__file__).resolve().parents[1]
@@ -580,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.pretrain_seed is not None and args.pretrain_from is None:
         raise SystemExit("--pretrain-seed chooses the run of --pretrain-from to start from: give --pretrain-from too")
 
-    summary = {"machine": machine(), "command": " ".join(["python -m benchmarks.accuracy", *(argv or sys.argv[1:])])}
+    summary = {"machine": machine(), "command": command_line(argv, "benchmarks.accuracy")}
     for dataset in args.data:
         prepared = args.out / dataset / "data"
         yamls = (

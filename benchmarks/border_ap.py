@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from benchmarks.accuracy import val_aitod
+from benchmarks.common import command_line
 
 KEYS = ("AP", "AP25", "AP50", "AP_vt", "AP_t", "AP_s", "AP_m")
 COMPARED = ("AP", "AP_vt", "AP_t")
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown(rows))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        command = " ".join(["python -m benchmarks.border_ap", *(argv if argv is not None else sys.argv[1:])])
+        command = command_line(argv, "benchmarks.border_ap")
         args.out.write_text(
             json.dumps({"command": command, "resamples": args.resamples, "rows": rows}, indent=2) + "\n"
         )

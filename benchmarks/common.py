@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -46,11 +47,33 @@ def git_commit() -> str | None:
     return head.stdout.strip() + ("+dirty" if dirty else "")
 
 
-def command_line() -> str:
-    """The command that started this process, as a user would type it (`python -m benchmarks.x ...`)."""
-    module = Path(sys.argv[0]).with_suffix("").relative_to(REPO) if Path(sys.argv[0]).is_relative_to(REPO) else None
-    head = f"python -m {'.'.join(module.parts)}" if module else shlex.quote(sys.argv[0])
-    return " ".join([head, *(shlex.quote(a) for a in sys.argv[1:])])
+def command_line(args: list[str] | None = None, module: str | None = None, root: Path = REPO) -> str:
+    """The command that started this benchmark, as a user would type it: `python -m MODULE ARGS...`.
+
+    `args` defaults to `sys.argv[1:]`, `module` to the one `sys.argv[0]` names (a script outside the checkout is
+    written as it was started). Recorded commands land in committed JSON and docs, so they name no folder of this
+    machine: an absolute path inside the checkout `root` is written relative to it, and one outside (a scratch
+    `--work` folder) as `"${TMPDIR:-/tmp}/NAME"`, a scratch folder of the reader's own (`NAME`: the path's last
+    part).
+    """
+    if module is None:
+        script = Path(sys.argv[0])
+        inside = script.is_absolute() and script.is_relative_to(root)
+        module = ".".join(script.with_suffix("").relative_to(root).parts) if inside else None
+    head = f"python -m {module}" if module else shlex.quote(sys.argv[0])
+    args = sys.argv[1:] if args is None else args
+    return " ".join([head, *(_portable_argument(a, root) for a in args)])
+
+
+def _portable_argument(argument: str, root: Path) -> str:
+    """One argument of `command_line`, shell-quoted, its absolute path (also in `--opt=/path`) made portable."""
+    option, equals, value = argument.partition("=") if argument.startswith("--") else ("", "", argument)
+    if not value.startswith("/"):
+        return shlex.quote(argument)
+    path = Path(value)
+    if path.is_relative_to(root):
+        return shlex.quote(option + equals + str(path.relative_to(root)))
+    return option + equals + '"${TMPDIR:-/tmp}/' + re.sub(r"[^\w.-]", "_", path.name) + '"'
 
 
 def machine_info(threads: int) -> dict:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import machine_info
+from benchmarks.common import command_line, machine_info
 
 
 def cue_statistics(weights: Path, images: list[Path], imgsz: int) -> dict:
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         import torch
 
-        command = " ".join(["python -m benchmarks.cue_use", *(argv if argv is not None else sys.argv[1:])])
+        command = command_line(argv, "benchmarks.cue_use")
         record = {"command": command, "machine": machine_info(torch.get_num_threads())}
         args.out.write_text(json.dumps({**record, "rows": rows}, indent=2) + "\n")
     return 0

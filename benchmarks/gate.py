@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 import torch
 
+from benchmarks.common import command_line
 from srtod_yolo.nn import resize_mask
 
 STRIDE = 4
@@ -267,7 +268,7 @@ def sources_main(args: argparse.Namespace) -> int:
         print(ap_table(ap))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        record = {"command": " ".join(["python -m benchmarks.gate", *sys.argv[1:]]), "runs": results, "ap": ap}
+        record = {"command": command_line(module="benchmarks.gate"), "runs": results, "ap": ap}
         args.out.write_text(json.dumps(record, indent=2) + "\n")
     return 0
 
