@@ -606,6 +606,7 @@ def main(argv: list[str] | None = None) -> int:
         for number, (seed, variant) in enumerate(queue, 1):
             result_file = args.out / dataset / variant / f"seed{seed}" / "result.json"
             if args.no_train:  # tabulate what exists, whatever schedule it was trained with
+                make_portable(result_file.parent)  # a running training's records are committed too
                 if result_file.is_file():
                     results.append(json.loads(result_file.read_text()))
                 elif (curve := running_curve(result_file.parent)) is not None:

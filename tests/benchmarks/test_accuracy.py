@@ -268,7 +268,7 @@ def test_native_halmstad_keeps_thermal_frames_whole_and_tiles_visible_frames_at_
 
 
 def test_report_draws_the_curves_of_runs_still_training_without_counting_them(tmp_path):
-    from benchmarks.accuracy import main
+    from benchmarks.accuracy import REPO, main
 
     metrics = {m: 0.3 for m in ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")}
     done = tmp_path / "synth" / "baseline" / "seed0"
@@ -282,6 +282,7 @@ def test_report_draws_the_curves_of_runs_still_training_without_counting_them(tm
     (running / "results.csv").write_text(
         "                  epoch,  metrics/AP(B)\n1,0.05\n2,0.15\n3,0.25\n"  # ultralytics pads its column names
     )
+    (running / "args.yaml").write_text(f"data: {REPO}/benchmarks/results/x/data.yaml\n")  # as ultralytics writes it
     untracked = tmp_path / "synth" / "nwd" / "seed0" / "train"  # trained without --curve: nothing to draw
     untracked.mkdir(parents=True)
     (untracked / "results.csv").write_text("epoch,train/box_loss\n1,2.0\n")
@@ -291,6 +292,7 @@ def test_report_draws_the_curves_of_runs_still_training_without_counting_them(tm
     assert main([*argv, str(tmp_path), "--doc", str(doc), "--tag", ""]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert list(summary["synth"]["all"]) == ["baseline"]  # a running run is never tabulated
+    assert (running / "args.yaml").read_text() == "data: benchmarks/results/x/data.yaml\n"  # committed: portable
     curves = summary["curves"]["synth"]
     assert set(curves) == {"baseline seed 0", "fuse seed 1 (unfinished, epoch 3)"}
     assert curves["fuse seed 1 (unfinished, epoch 3)"]["values"] == [0.05, 0.15, 0.25]
