@@ -191,7 +191,8 @@ def replicate_metrics(gt: dict, detections: list[dict], resamples: np.ndarray, k
         gt (dict): COCO ground truth of the whole split; its images in the order the resample indices refer to
             (sorted by file name here, so that every run of a dataset shares one order).
         detections (list[dict]): COCO results of the run on that split.
-        resamples (np.ndarray): (B, n) image indices from `image_resamples`.
+        resamples (np.ndarray | list[np.ndarray]): (B, n) image indices from `image_resamples`, or B index arrays
+            of any length (a cluster bootstrap: `benchmarks.clip_val.clip_resamples`).
         keys (tuple[str]): The metrics to keep, from AP, AP25, AP50, AP75, AP_vt, AP_t, AP_s, AP_m.
 
     Returns:
@@ -201,8 +202,10 @@ def replicate_metrics(gt: dict, detections: list[dict], resamples: np.ndarray, k
     from srtod_yolo.sizes import AITOD_AREA_RANGES, AITOD_BINS
 
     images = sorted(gt["images"], key=lambda im: str(im.get("file_name", im["id"])))
-    if resamples.shape[1] != len(images):
+    if isinstance(resamples, np.ndarray) and resamples.ndim == 2 and resamples.shape[1] != len(images):
         raise ValueError(f"resamples draw {resamples.shape[1]} images, the ground truth has {len(images)}")
+    if any(len(draw) and (np.min(draw) < 0 or np.max(draw) >= len(images)) for draw in resamples):
+        raise ValueError(f"a resample draws an image index outside 0-{len(images) - 1}")
     try:
         bins = dict(zip(("AP_vt", "AP_t", "AP_s", "AP_m"), AITOD_BINS))
         ranges = {"AP": (0.0, 1e10), **{k: tuple(AITOD_AREA_RANGES[b]) for k, b in bins.items()}}

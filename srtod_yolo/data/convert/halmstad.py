@@ -19,7 +19,15 @@ import cv2
 
 from .common import YoloSplitWriter, require, write_data_yaml
 
-__all__ = ("HALMSTAD_CLASSES", "convert_halmstad", "has_clips", "locate_halmstad", "read_label_csv", "split_of_clip")
+__all__ = (
+    "HALMSTAD_CLASSES",
+    "convert_clip",
+    "convert_halmstad",
+    "has_clips",
+    "locate_halmstad",
+    "read_label_csv",
+    "split_of_clip",
+)
 
 HALMSTAD_CLASSES = {"DRONE": 0, "BIRD": 1, "AIRPLANE": 2, "HELICOPTER": 3}
 CLIP = re.compile(r"^(IR|V)_([A-Z]+)_(\d+)$")  # e.g. IR_DRONE_025
@@ -118,7 +126,7 @@ def convert_halmstad(
                 writers[split].skipped["clip without label file"] += 1
                 continue
             keep = set(frames[video.stem]) if frames is not None else None
-            _convert_clip(video, read_label_csv(csv_path), writers[split], stride, keep)
+            convert_clip(video, read_label_csv(csv_path), writers[split], stride, keep)
             clip_splits[split].append(video.stem)
     splits = {s: f"images/{s}" for s in ("train", "val") if clip_splits[s]}
     if not splits:
@@ -130,8 +138,20 @@ def convert_halmstad(
     return {s: {**writers[s].summary(), "clips": clip_splits[s]} for s in ("train", "val")}
 
 
-def _convert_clip(video: Path, frames: dict, writer: YoloSplitWriter, stride: int, keep: set | None) -> None:
-    """Write every `stride`-th frame (or those in `keep`) of one clip and its labels; count what is left out."""
+def convert_clip(video: Path, frames: dict, writer: YoloSplitWriter, stride: int, keep: set | None) -> None:
+    """Write every `stride`-th frame (or those in `keep`) of one clip and its labels; count what is left out.
+
+    Args:
+        video (Path): The clip (`<clip>.mp4`); frames are decoded in order from 0 and named `<clip>_<frame:05d>.png`.
+        frames (dict): Its boxes per 0-based frame, as `read_label_csv` returns them.
+        writer (YoloSplitWriter): The split to write into; unknown labels and labelled frames past the clip's end
+            are counted in `writer.skipped`.
+        stride (int): Keep frames 0, stride, 2*stride, ... (ignored when `keep` is given).
+        keep (set | None): Only these 0-based frames.
+
+    Raises:
+        OSError: OpenCV cannot open the clip or a frame cannot be written.
+    """
     cap = cv2.VideoCapture(str(video))
     if not cap.isOpened():
         raise OSError(f"OpenCV cannot open the clip '{video}'")

@@ -1,0 +1,245 @@
+"""A real-frame study's runs evaluated on whole val clips: six times the frames of val/, intervals over clips.
+
+The real val/ split holds at most 3 frames of each of its 124 clips (231 frames, 171 drones). One drone found or
+missed there moves a sensor's AP by one or two points, and that noise is part of the seed spread the study reports.
+The same 124 clips are in clips/val/ whole (38,968 frames, never trained on; their SOURCE.md keeps them for
+evaluation, per-frame detection over whole clips included). This evaluates each finished run of a study on every
+`--every`-th frame of each clip (30: one frame a second, 1,364 frames), each sensor at its native size as the study
+evaluates it (thermal 320, visible 640), with the AI-TOD metrics of `yolo val`. The bootstrap resamples clips, not
+frames: the frames of a clip are alike, so a clip is the unit a new sample of the sky would add.
+
+    python -m benchmarks.clip_val benchmarks/results/accuracy-v2-swarm --doc docs/results.md
+
+Records: `<study>-clipval/halmstad-clips/<arm>/seed<N>/result.json` per run (the layout and fields of the study's
+own, so its paired machinery reads them; `bootstrap.unit` is "clip") and `<study>-clipval/summary.json` (tables and
+paired differences, as the study's summary.json), which `python -m benchmarks.accuracy_report --scoreboard` reads
+like any study. A run is evaluated once: its record is kept, and a finished run whose weights are not here (they
+are not in git) is named as left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from benchmarks.accuracy import HALMSTAD, METRICS, REPO, SUBSET_IMGSZ, machine, run_weights, val_aitod
+from benchmarks.accuracy_report import (
+    markdown_table,
+    paired_rows,
+    paired_table,
+    per_seed_table,
+    replace_block,
+    summarise,
+)
+from benchmarks.common import command_line
+from benchmarks.paired import merge_coco, replicate_metrics
+
+DATASET = "halmstad-clips"
+SENSORS = {"thermal": "IR", "visible": "V"}  # subset: the clip name's prefix (IR_DRONE_080, V_DRONE_059)
+KEYS = ("AP", "AP25", "AP50", "AP75", "AP_vt", "AP_t", "AP_s", "AP_m")
+
+
+def prepare_clip_frames(folder: Path, every: int = 30, clips: Path | None = None) -> dict[str, Path]:
+    """Decode every `every`-th frame (0, every, 2*every, ...) of each val clip into a YOLO set, one split per sensor.
+
+    Args:
+        folder (Path): Where the frames go (`images/<sensor>/<clip>_<frame>.png`, native size, lossless) with their
+            labels and one dataset YAML per sensor; made once per `every` (a `done.json` records what was written).
+        every (int): Frame step; the clips run at 30 fps.
+        clips (Path | None): The whole labelled clips (`<clip>.mp4` + `<clip>_LABELS.csv`); clips/val/ of the
+            shared real-halmstad-drone data by default.
+
+    Returns:
+        (dict[str, Path]): subset ('thermal', 'visible') -> its dataset YAML.
+
+    Raises:
+        FileNotFoundError: `clips` is missing or holds no labelled clip.
+        ValueError: `every` is below 1.
+    """
+    from srtod_yolo.data.convert.common import YoloSplitWriter
+    from srtod_yolo.data.convert.halmstad import HALMSTAD_CLASSES, convert_clip, read_label_csv
+
+    if every < 1:
+        raise ValueError(f"--every must be >= 1, got {every}")
+    clips = HALMSTAD / "clips" / "val" if clips is None else Path(clips)
+    videos = sorted(v for v in clips.glob("*.mp4") if v.with_name(f"{v.stem}_LABELS.csv").is_file())
+    if not videos:
+        raise FileNotFoundError(f"no labelled clips (<clip>.mp4 with <clip>_LABELS.csv) in '{clips}'")
+    folder = Path(folder)
+    done = folder / "done.json"
+    names = {i: n.lower() for n, i in HALMSTAD_CLASSES.items()}
+    if not done.is_file() or json.loads(done.read_text()).get("every") != every:
+        counts = {"every": every, "clips": {}, "frames": {}, "boxes": {}, "skipped": {}}
+        for subset, prefix in SENSORS.items():
+            writer = YoloSplitWriter(folder, subset, "copy")
+            mine = [v for v in videos if v.stem.split("_", 1)[0] == prefix]
+            for video in mine:
+                convert_clip(video, read_label_csv(video.with_name(f"{video.stem}_LABELS.csv")), writer, every, None)
+            counts["clips"][subset] = len(mine)
+            counts["frames"][subset] = writer.counts["images"]
+            counts["boxes"][subset] = writer.counts["boxes"]
+            counts["skipped"][subset] = dict(writer.skipped)
+        done.write_text(json.dumps(counts, indent=2) + "\n")
+    yamls = {}
+    for subset in SENSORS:
+        # `train` is only there because ultralytics' dataset check asks for it: the study's training frames.
+        d = {"path": str(folder), "train": str(HALMSTAD / "train" / "images"), "val": f"images/{subset}"}
+        yamls[subset] = folder / f"clips_{subset}.yaml"
+        yamls[subset].write_text(yaml.safe_dump({**d, "names": names}, sort_keys=False))
+    return yamls
+
+
+def clip_of(file_name: str) -> str:
+    """The clip a decoded frame comes from: 'IR_DRONE_080_00030.png' -> 'IR_DRONE_080'."""
+    return Path(file_name).stem.rsplit("_", 1)[0]
+
+
+def clip_resamples(gt: dict, resamples: int = 200, seed: int = 0) -> list[np.ndarray]:
+    """Cluster-bootstrap draws over clips, as image indices for `benchmarks.paired.replicate_metrics`.
+
+    Each draw takes as many clips as the ground truth has, with replacement, and every frame of each drawn clip; the
+    indices refer to the images sorted by file name (the order `replicate_metrics` uses). Draws differ in length.
+    The same ground truth and seed give the same draws, so every run of a study is resampled alike (paired).
+
+    Args:
+        gt (dict): COCO ground truth whose image file names are `<clip>_<frame>.png`.
+        resamples (int): Number of draws.
+        seed (int): Random seed.
+
+    Returns:
+        (list[np.ndarray]): `resamples` index arrays.
+    """
+    names = sorted(str(im["file_name"]) for im in gt["images"])
+    members: dict[str, list[int]] = {}
+    for index, name in enumerate(names):
+        members.setdefault(clip_of(name), []).append(index)
+    groups = [np.asarray(members[c]) for c in sorted(members)]
+    draws = np.random.default_rng(seed).integers(0, len(groups), size=(resamples, len(groups)))
+    return [np.concatenate([groups[g] for g in draw]) for draw in draws]
+
+
+def evaluate_run(run: Path, out: Path, yamls: dict[str, Path], every: int, resamples: int) -> dict:
+    """Evaluate one finished run's last-epoch weights on the clip frames and write `out/result.json`.
+
+    Returns the record: variant, seed, the run it comes from, AI-TOD metrics per subset ('all' from both sensors
+    together, each at its native size) and clip-bootstrap replicates per subset.
+    """
+    from ultralytics import YOLO
+
+    from srtod_yolo.metrics.aitod import evaluate_coco
+
+    source = json.loads((run / "result.json").read_text())
+    yolo = YOLO(run_weights(run))
+    predictions = {}
+    for subset, data in yamls.items():
+        _, predictions[subset] = val_aitod(yolo, data, SUBSET_IMGSZ[subset], out / f"val_{subset}")
+    predictions = {"all": merge_coco([predictions[s] for s in yamls]), **predictions}
+    record = {
+        "dataset": DATASET,
+        "variant": source["variant"],
+        "seed": source["seed"],
+        "source": str(run.relative_to(REPO) if run.resolve().is_relative_to(REPO) else run),
+        "source_schedule": source.get("schedule"),
+        "every": every,
+        "frames": {s: len(gt["images"]) for s, (gt, _) in predictions.items()},
+        "clips": {s: len({clip_of(im["file_name"]) for im in gt["images"]}) for s, (gt, _) in predictions.items()},
+        "machine": machine(),
+        "metrics": {},
+        "bootstrap": {"resamples": resamples, "seed": 0, "unit": "clip"},
+    }
+    for subset, (gt, detections) in predictions.items():
+        values = evaluate_coco(gt, detections)
+        record["metrics"][subset] = {k: float(values[k]) for k in KEYS}
+        record["bootstrap"][subset] = replicate_metrics(gt, detections, clip_resamples(gt, resamples))
+    (out / "result.json").write_text(json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def collect(study: Path, out: Path, yamls: dict[str, Path] | None, every: int, resamples: int) -> tuple[list, list]:
+    """Every finished run of `study`'s real frames, evaluated on the clips (`yamls`: None to read records only).
+
+    Returns (records, left out: the runs with neither a record nor weights here, as 'arm/seedN').
+    """
+    records, left_out = [], []
+    for finished in sorted((study / "halmstad").glob("*/seed*/result.json")):
+        run = finished.parent
+        target = out / DATASET / run.parent.name / run.name
+        record = target / "result.json"
+        if record.is_file() and json.loads(record.read_text()).get("every") == every:
+            records.append(json.loads(record.read_text()))
+        elif yamls is not None and run_weights(run).is_file():
+            target.mkdir(parents=True, exist_ok=True)
+            print(f"{run.parent.name} {run.name}: evaluating {run_weights(run)} on the clip frames", flush=True)
+            records.append(evaluate_run(run, target, yamls, every, resamples))
+        else:
+            left_out.append(f"{run.parent.name}/{run.name}")
+    return records, left_out
+
+
+def report(summary: dict, left_out: list[str], command: str) -> str:
+    """The markdown block of `summary`: frames and clips, AP per arm and seed, and the paired differences."""
+    tables = summary[DATASET]
+    lines = [
+        f"Made by: `{command}`. Each finished run's last-epoch weights on every {summary['every']}th frame of the "
+        f"{summary['clips']['all']} val clips ({summary['frames']['thermal']} thermal frames of "
+        f"{summary['clips']['thermal']} clips at 320, {summary['frames']['visible']} visible frames of "
+        f"{summary['clips']['visible']} clips at 640; "
+        "`all`: both together). x100, AI-TOD metrics; intervals: two-level bootstrap over seeds and **clips** "
+        "(ᵗ the seed-only t interval)."
+        + (f" Left out (no weights here, no record): {', '.join(left_out)}." if left_out else ""),
+    ]
+    for subset in ("all", "thermal", "visible"):
+        if subset not in tables:
+            continue
+        lines += ["", f"**{subset}**", "", markdown_table(tables[subset], METRICS)]
+        if any(stats["n"] > 1 for stats in tables[subset].values()):
+            lines += ["", per_seed_table(tables[subset])]
+        if summary["paired"][DATASET].get(subset):
+            lines += ["", paired_table(summary["paired"][DATASET][subset])]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: evaluate what is missing, write the records and the summary, print (and place) the report."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("study", type=Path, help="a real-frame study's results folder (holding halmstad/<arm>/seed<N>/)")
+    p.add_argument("--every", type=int, default=30, help="evaluate every Nth frame of each clip (30 fps clips)")
+    p.add_argument("--resamples", type=int, default=200, help="clip-bootstrap draws per run")
+    p.add_argument("--out", type=Path, default=None, help="records folder (default: <study>-clipval)")
+    p.add_argument("--clips", type=Path, default=None, help="the whole val clips (default: shared clips/val/)")
+    p.add_argument("--no-eval", action="store_true", help="tabulate the records only; evaluate nothing")
+    p.add_argument("--doc", type=Path, default=None, help="place the report in this markdown file's block")
+    args = p.parse_args(argv)
+    study = args.study
+    if not (study / "halmstad").is_dir():
+        raise SystemExit(f"{study}: no halmstad/ folder of real-frame runs there")
+    out = args.out or study.with_name(f"{study.name}-clipval")
+    yamls = None if args.no_eval else prepare_clip_frames(out / DATASET / "data", args.every, args.clips)
+    records, left_out = collect(study, out, yamls, args.every, args.resamples)
+    if not records:
+        raise SystemExit(f"{study}: no run with a clip record or weights to evaluate (left out: {left_out})")
+    first = records[0]
+    summary = {
+        "every": args.every,
+        "frames": first["frames"],
+        "clips": first["clips"],
+        DATASET: summarise(records, METRICS),
+        "paired": {DATASET: {s: paired_rows(records, s) for s in first["metrics"]}},
+        "left_out": left_out,
+        "command": command_line(argv, "benchmarks.clip_val"),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    block = report(summary, left_out, summary["command"])
+    print(block)
+    if args.doc is not None:
+        name = f"accuracy:clipval:{study.name}"
+        args.doc.write_text(replace_block(args.doc.read_text(), name, block))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
