@@ -13,8 +13,9 @@ frames: the frames of a clip are alike, so a clip is the unit a new sample of th
 Records: `<study>-clipval/halmstad-clips/<arm>/seed<N>/result.json` per run (the layout and fields of the study's
 own, so its paired machinery reads them; `bootstrap.unit` is "clip") and `<study>-clipval/summary.json` (tables and
 paired differences, as the study's summary.json), which `python -m benchmarks.accuracy_report --scoreboard` reads
-like any study. A run is evaluated once: its record is kept, and a finished run whose weights are not here (they
-are not in git) is named as left out.
+like any study. A run is evaluated once: its record is kept. A finished run whose weights are not here (they are not
+in git) is evaluated from its released checkpoint where it was released (`benchmarks.accuracy.restore_released`), and
+named as left out otherwise.
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from benchmarks.accuracy import HALMSTAD, METRICS, REPO, SUBSET_IMGSZ, machine, run_weights, val_aitod
+from benchmarks.accuracy import (
+    HALMSTAD,
+    METRICS,
+    REPO,
+    SUBSET_IMGSZ,
+    machine,
+    restore_released,
+    run_weights,
+    val_aitod,
+)
 from benchmarks.accuracy_report import (
     markdown_table,
     paired_rows,
@@ -171,7 +181,7 @@ def collect(study: Path, out: Path, yamls: dict[str, Path] | None, every: int, r
         record = target / "result.json"
         if record.is_file() and json.loads(record.read_text()).get("every") == every:
             records.append(json.loads(record.read_text()))
-        elif yamls is not None and run_weights(run).is_file():
+        elif yamls is not None and (run_weights(run).is_file() or restore_released(run, run_weights(run))):
             target.mkdir(parents=True, exist_ok=True)
             print(f"{run.parent.name} {run.name}: evaluating {run_weights(run)} on the clip frames", flush=True)
             records.append(evaluate_run(run, target, yamls, every, resamples))
@@ -214,10 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-eval", action="store_true", help="tabulate the records only; evaluate nothing")
     p.add_argument("--doc", type=Path, default=None, help="place the report in this markdown file's block")
     args = p.parse_args(argv)
-    study = args.study
+    study = args.study.resolve()  # absolute: ultralytics puts a relative val folder under runs/detect/
     if not (study / "halmstad").is_dir():
-        raise SystemExit(f"{study}: no halmstad/ folder of real-frame runs there")
-    out = args.out or study.with_name(f"{study.name}-clipval")
+        raise SystemExit(f"{args.study}: no halmstad/ folder of real-frame runs there")
+    out = (args.out or study.with_name(f"{study.name}-clipval")).resolve()
     yamls = None if args.no_eval else prepare_clip_frames(out / DATASET / "data", args.every, args.clips)
     records, left_out = collect(study, out, yamls, args.every, args.resamples)
     if not records:
