@@ -76,7 +76,8 @@ bench-accuracy-report: install
 	    --out $(V2)-swarm --versus $(V2)
 	$(if $(call finished,$(V2)-90ep/synth,all),$(PY) -m benchmarks.accuracy --data synth \
 	    --variants baseline --no-train --report --out $(V2)-90ep)
-	$(PY) -m benchmarks.accuracy_report --scoreboard $(V2)-60ep $(V2)-swarm
+	$(PY) -m benchmarks.clip_val $(V2)-swarm --doc docs/results.md
+	$(PY) -m benchmarks.accuracy_report --scoreboard $(V2)-60ep $(V2)-swarm $(V2)-swarm-clipval
 	$(if $(call finished,$(V2)-60ep/synth,all),$(PY) -m benchmarks.detection_errors \
 	    $(call finished,$(V2)-60ep/synth,all) --out benchmarks/results/detection_errors_synth.json)
 	$(if $(call finished,$(V2)-swarm/halmstad,visible),$(PY) -m benchmarks.detection_errors \

@@ -443,11 +443,17 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
     metrics = ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")
     text = document.read_text() if document.is_file() else "# Results\n"
     prefix = tag.replace(":", "_")
+    # "evaluation": how the runs were evaluated where it is not on the study's own val set (benchmarks.clip_val):
+    # a description for the block and the unit its bootstrap resamples ("clips"; "images" otherwise).
+    evaluation = summary.get("evaluation", {})
+    unit = evaluation.get("unit", "images")
     for dataset, table in summary.items():
-        if dataset in {"machine", "command", "earlier_commands", "paired", "curves", "versus"}:
+        if dataset in {"machine", "command", "earlier_commands", "paired", "curves", "versus", "evaluation"}:
             continue
         made_on = f"Report made on: {summary['machine']} (the runs' own, where recorded: `machine` in each result.json)"
         parts = [f"Tables made by: `{summary['command']}`", made_on, ""]
+        if evaluation.get("description"):
+            parts += [evaluation["description"], ""]
         for subset, rows in table.items():
             picture = plot(rows, metrics, images / f"accuracy_{prefix}{dataset}_{subset}.png", f"{dataset} / {subset}")
             parts += [
@@ -463,8 +469,8 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
             if paired:
                 parts += [
                     "Paired difference to the stock yolov8n-p2, same seeds (x100; 95 % interval: two-level bootstrap "
-                    "over seeds and images, or ᵗ the seed-only t interval where runs have no image replicates, or ⁱ "
-                    "over images only where there is one seed, which leaves the seed-to-seed spread out; "
+                    f"over seeds and {unit}, or ᵗ the seed-only t interval where runs have no {unit[:-1]} replicates, "
+                    f"or ⁱ over {unit} only where there is one seed, which leaves the seed-to-seed spread out; "
                     "detectable: the smallest true ΔAP a paired t-test on these seeds finds with 80 % power; "
                     "reading: the Protocol's rule on the ΔAP interval, helps / hurts / level within ±1 AP / "
                     f"undecided; provisional with fewer than {PROTOCOL_SEEDS} seeds; the seed-only t interval's "
@@ -572,10 +578,10 @@ def write_scoreboard(folders: list[Path], document: Path, command: str) -> str:
             f"Made by: `{command}`, from each study's summary.json (study: its results folder). x100. AP stock: the "
             "stock model's mean over the arm's seeds, so it differs between rows with different seeds. ΔAP: the mean "
             "of the per-seed differences, before rounding, with its 95 % interval (two-level bootstrap over seeds and "
-            "images; ᵗ the seed-only t interval). AP_vt: boxes under 8 px, AP_t: 8-16 px (AI-TOD); n/a where the "
-            "val set has none. Reading: the Protocol's rule on the ΔAP interval (helps or hurts: above or below 0; "
-            "level: within ±1 AP; undecided otherwise), provisional under 5 seeds, with the seed-only t interval's "
-            "reading beside where it differs.",
+            "images, or clips in a `-clipval` study; ᵗ the seed-only t interval). AP_vt: boxes under 8 px, AP_t: "
+            "8-16 px (AI-TOD); n/a where the val set has none. Reading: the Protocol's rule on the ΔAP interval "
+            "(helps or hurts: above or below 0; level: within ±1 AP; undecided otherwise), provisional under 5 seeds, "
+            "with the seed-only t interval's reading beside where it differs.",
             "",
             scoreboard(studies),
         ]

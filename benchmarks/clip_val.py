@@ -4,18 +4,19 @@ The real val/ split holds at most 3 frames of each of its 124 clips (231 frames,
 missed there moves a sensor's AP by one or two points, and that noise is part of the seed spread the study reports.
 The same 124 clips are in clips/val/ whole (38,968 frames, never trained on; their SOURCE.md keeps them for
 evaluation, per-frame detection over whole clips included). This evaluates each finished run of a study on every
-`--every`-th frame of each clip (30: one frame a second, 1,364 frames), each sensor at its native size as the study
+`--every`-th frame of each clip (30: one frame a second, 1,358 frames), each sensor at its native size as the study
 evaluates it (thermal 320, visible 640), with the AI-TOD metrics of `yolo val`. The bootstrap resamples clips, not
 frames: the frames of a clip are alike, so a clip is the unit a new sample of the sky would add.
 
     python -m benchmarks.clip_val benchmarks/results/accuracy-v2-swarm --doc docs/results.md
 
 Records: `<study>-clipval/halmstad-clips/<arm>/seed<N>/result.json` per run (the layout and fields of the study's
-own, so its paired machinery reads them; `bootstrap.unit` is "clip") and `<study>-clipval/summary.json` (tables and
-paired differences, as the study's summary.json), which `python -m benchmarks.accuracy_report --scoreboard` reads
-like any study. A run is evaluated once: its record is kept. A finished run whose weights are not here (they are not
-in git) is evaluated from its released checkpoint where it was released (`benchmarks.accuracy.restore_released`), and
-named as left out otherwise.
+own, so its paired machinery reads them; `bootstrap.unit` is "clip") and `<study>-clipval/summary.json` (a study's
+summary.json, with an `evaluation` entry saying how it was made). The study's report (`--doc`: the block
+`<!-- accuracy:v2-swarm-clipval:halmstad-clips:... -->` for accuracy-v2-swarm) and
+`python -m benchmarks.accuracy_report --scoreboard` read it like any study's. A run is evaluated once: its record is
+kept. A finished run whose weights are not here (they are not in git) is evaluated from its released checkpoint where
+it was released (`benchmarks.accuracy.restore_released`), and named as left out otherwise.
 """
 
 from __future__ import annotations
@@ -33,18 +34,13 @@ from benchmarks.accuracy import (
     REPO,
     SUBSET_IMGSZ,
     machine,
+    print_table,
+    report_tag,
     restore_released,
     run_weights,
     val_aitod,
 )
-from benchmarks.accuracy_report import (
-    markdown_table,
-    paired_rows,
-    paired_table,
-    per_seed_table,
-    replace_block,
-    summarise,
-)
+from benchmarks.accuracy_report import paired_rows, summarise, write_report
 from benchmarks.common import command_line
 from benchmarks.paired import merge_coco, replicate_metrics
 
@@ -190,29 +186,6 @@ def collect(study: Path, out: Path, yamls: dict[str, Path] | None, every: int, r
     return records, left_out
 
 
-def report(summary: dict, left_out: list[str], command: str) -> str:
-    """The markdown block of `summary`: frames and clips, AP per arm and seed, and the paired differences."""
-    tables = summary[DATASET]
-    lines = [
-        f"Made by: `{command}`. Each finished run's last-epoch weights on every {summary['every']}th frame of the "
-        f"{summary['clips']['all']} val clips ({summary['frames']['thermal']} thermal frames of "
-        f"{summary['clips']['thermal']} clips at 320, {summary['frames']['visible']} visible frames of "
-        f"{summary['clips']['visible']} clips at 640; "
-        "`all`: both together). x100, AI-TOD metrics; intervals: two-level bootstrap over seeds and **clips** "
-        "(ᵗ the seed-only t interval)."
-        + (f" Left out (no weights here, no record): {', '.join(left_out)}." if left_out else ""),
-    ]
-    for subset in ("all", "thermal", "visible"):
-        if subset not in tables:
-            continue
-        lines += ["", f"**{subset}**", "", markdown_table(tables[subset], METRICS)]
-        if any(stats["n"] > 1 for stats in tables[subset].values()):
-            lines += ["", per_seed_table(tables[subset])]
-        if summary["paired"][DATASET].get(subset):
-            lines += ["", paired_table(summary["paired"][DATASET][subset])]
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point: evaluate what is missing, write the records and the summary, print (and place) the report."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -228,27 +201,50 @@ def main(argv: list[str] | None = None) -> int:
     if not (study / "halmstad").is_dir():
         raise SystemExit(f"{args.study}: no halmstad/ folder of real-frame runs there")
     out = (args.out or study.with_name(f"{study.name}-clipval")).resolve()
-    yamls = None if args.no_eval else prepare_clip_frames(out / DATASET / "data", args.every, args.clips)
+    yamls = None
+    if not args.no_eval:
+        try:
+            yamls = prepare_clip_frames(out / DATASET / "data", args.every, args.clips)
+        except FileNotFoundError as e:
+            if args.clips is not None:  # a folder the user named: say it is wrong
+                raise SystemExit(f"--clips: {e}") from e
+            print(f"{e}: nothing evaluated, the records here tabulated", flush=True)  # a clone without shared data
     records, left_out = collect(study, out, yamls, args.every, args.resamples)
     if not records:
         raise SystemExit(f"{study}: no run with a clip record or weights to evaluate (left out: {left_out})")
     first = records[0]
     summary = {
-        "every": args.every,
-        "frames": first["frames"],
-        "clips": first["clips"],
+        "machine": machine(),
+        "command": command_line(argv, "benchmarks.clip_val"),
+        "evaluation": {
+            "unit": "clips",
+            "every": args.every,
+            "frames": first["frames"],
+            "clips": first["clips"],
+            "left_out": left_out,
+            "description": describe(first, args.every, left_out),
+        },
         DATASET: summarise(records, METRICS),
         "paired": {DATASET: {s: paired_rows(records, s) for s in first["metrics"]}},
-        "left_out": left_out,
-        "command": command_line(argv, "benchmarks.clip_val"),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    block = report(summary, left_out, summary["command"])
-    print(block)
+    print_table(DATASET, summary[DATASET])
     if args.doc is not None:
-        name = f"accuracy:clipval:{study.name}"
-        args.doc.write_text(replace_block(args.doc.read_text(), name, block))
+        tag = report_tag(argparse.Namespace(tag=None, out=out))  # as every study's: 'v2-swarm-clipval:'
+        write_report(summary, args.doc, args.doc.parent / "img", tag)
     return 0
+
+
+def describe(record: dict, every: int, left_out: list[str]) -> str:
+    """The sentence a report block opens with: what the runs were evaluated on, and which runs are left out."""
+    frames, clips = record["frames"], record["clips"]
+    return (
+        f"Evaluated on every {every}th frame of the {clips['all']} whole val clips (clips/val/, never trained on): "
+        f"{frames['thermal']} thermal frames of {clips['thermal']} clips at imgsz 320 and {frames['visible']} visible "
+        f"frames of {clips['visible']} clips at 640, `all` both together; each run's last-epoch weights; intervals "
+        "resample clips, not frames."
+        + (f" Left out (no weights here and no record): {', '.join(left_out)}." if left_out else "")
+    )
 
 
 if __name__ == "__main__":

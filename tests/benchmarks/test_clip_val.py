@@ -63,6 +63,9 @@ def test_bad_clip_input_is_named(tmp_path, clips):
         prepare_clip_frames(tmp_path / "f", clips=tmp_path / "nowhere")
     with pytest.raises(SystemExit, match="no halmstad/ folder"):
         main([str(tmp_path), "--clips", str(clips)])
+    (tmp_path / "study" / "halmstad" / "baseline" / "seed0").mkdir(parents=True)
+    with pytest.raises(SystemExit, match="--clips: no labelled clips.*nowhere"):
+        main([str(tmp_path / "study"), "--clips", str(tmp_path / "nowhere")])
 
 
 def _gt(clip_frames: dict[str, int]):
@@ -129,7 +132,7 @@ def test_a_study_is_evaluated_on_the_clips_once_and_its_left_out_runs_are_named(
             shutil.copyfile(trained / "weights" / "last.pt", run / "train" / "weights" / "last.pt")
     (study / "halmstad" / "baseline" / "seed2").mkdir()  # unfinished: no result.json, not a run to evaluate
     doc = tmp_path / "results.md"
-    block = "<!-- accuracy:clipval:accuracy-x:start -->\n<!-- accuracy:clipval:accuracy-x:end -->\n"
+    block = "<!-- accuracy:x-clipval:halmstad-clips:start -->\n<!-- accuracy:x-clipval:halmstad-clips:end -->\n"
     doc.write_text("# Results\n\n" + block)
     monkeypatch.chdir(tmp_path)  # a relative study folder, as the Makefile passes it
     argv = ["accuracy-x", "--every", "3", "--resamples", "20", "--clips", str(clips), "--doc", str(doc)]
@@ -139,15 +142,16 @@ def test_a_study_is_evaluated_on_the_clips_once_and_its_left_out_runs_are_named(
     assert record["frames"] == {"all": 6, "thermal": 4, "visible": 2} and record["clips"]["all"] == 3
     assert record["bootstrap"]["unit"] == "clip" and len(record["bootstrap"]["visible"]["AP"]) == 20
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["left_out"] == ["fuse/seed1"]
+    assert summary["evaluation"]["left_out"] == ["fuse/seed1"]
     assert summary["halmstad-clips"]["all"]["fuse"]["seeds"] == [0]
     paired = summary["paired"]["halmstad-clips"]["all"]["fuse"]["AP"]
     assert paired["n"] == 1 and paired["mean"] == 0.0  # the same weights in both arms
     text = doc.read_text()
-    assert "Left out (no weights here, no record): fuse/seed1" in text and "python -m benchmarks.clip_val" in text
-    assert text.count("<!-- accuracy:clipval:accuracy-x:start -->") == 1
+    assert "Left out (no weights here and no record): fuse/seed1" in text and "python -m benchmarks.clip_val" in text
+    assert "over clips only" in text and "over images" not in text  # the bootstrap's unit, named in the block
+    assert text.count("<!-- accuracy:x-clipval:halmstad-clips:start -->") == 1
     (study / "halmstad" / "fuse" / "seed0" / "train" / "weights" / "last.pt").unlink()
     stamp = (out / "halmstad-clips" / "fuse" / "seed0" / "result.json").stat().st_mtime_ns
     assert main([*argv, "--no-eval"]) == 0  # the records are read again: nothing evaluated, nothing lost
     assert (out / "halmstad-clips" / "fuse" / "seed0" / "result.json").stat().st_mtime_ns == stamp
-    assert json.loads((out / "summary.json").read_text())["left_out"] == ["fuse/seed1"]
+    assert json.loads((out / "summary.json").read_text())["evaluation"]["left_out"] == ["fuse/seed1"]
