@@ -59,11 +59,16 @@ bench-accuracy-swarms: install
 	$(PY) -m benchmarks.accuracy --data synth --variants baseline --seeds 0 --epochs 90 --imgsz 256 \
 	    --synth-images 600 300 --curve --bootstrap 200 --out $(V2)-90ep
 
+# Each seed's runs are evaluated on the whole val clips as soon as they finish, while their weights are here (weights
+# are not in git; benchmarks.clip_val evaluates each run once).
 bench-accuracy-real: install  # the swarm runs it starts from (stage 1, seed 0, 40 epochs) first
 	$(PY) -m benchmarks.accuracy --data synth --variants baseline fuse --seeds 0 --epochs 40 --imgsz 256 \
 	    --synth-images 600 300 --curve --bootstrap 200 --out $(V2)
-	$(PY) -m benchmarks.accuracy --data halmstad --native --variants baseline fuse --seeds 0 1 2 3 4 --epochs 30 \
-	    --imgsz 320 --bootstrap 200 --pretrain-from $(V2)/synth --pretrain-seed 0 --out $(V2)-swarm
+	for last in 0 1 2 3 4; do \
+	    $(PY) -m benchmarks.accuracy --data halmstad --native --variants baseline fuse --seeds $$(seq -s ' ' 0 $$last) \
+	        --epochs 30 --imgsz 320 --bootstrap 200 --pretrain-from $(V2)/synth --pretrain-seed 0 --out $(V2)-swarm \
+	    && $(PY) -m benchmarks.clip_val $(V2)-swarm || exit 1; \
+	done
 
 # The val_<subset> folders of every finished run under a dataset folder: those not in this checkout (not in git) are
 # read from the counts their result.json kept.
