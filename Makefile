@@ -88,6 +88,9 @@ bench-accuracy-report: install
 	$(if $(call finished,$(V2)-swarm/halmstad,visible),$(PY) -m benchmarks.detection_errors \
 	    $(call finished,$(V2)-swarm/halmstad,visible) $(call finished,$(V2)-swarm/halmstad,thermal) \
 	    --out benchmarks/results/detection_errors_real.json)
+	$(if $(call finished,$(V2)-swarm-clipval/halmstad-clips,visible),$(PY) -m benchmarks.detection_errors \
+	    $(call finished,$(V2)-swarm-clipval/halmstad-clips,visible) \
+	    $(call finished,$(V2)-swarm-clipval/halmstad-clips,thermal) --out benchmarks/results/detection_errors_clips.json)
 
 bench-tracking: install
 	$(PY) -m benchmarks.tracking --frames 0

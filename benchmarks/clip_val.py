@@ -132,10 +132,12 @@ def evaluate_run(run: Path, out: Path, yamls: dict[str, Path], every: int, resam
     """Evaluate one finished run's last-epoch weights on the clip frames and write `out/result.json`.
 
     Returns the record: variant, seed, the run it comes from, AI-TOD metrics per subset ('all' from both sensors
-    together, each at its native size) and clip-bootstrap replicates per subset.
+    together, each at its native size), clip-bootstrap replicates and detection-error counts (score >= 0.25,
+    IoU >= 0.25; `benchmarks.detection_errors`) per subset.
     """
     from ultralytics import YOLO
 
+    from benchmarks.detection_errors import error_counts
     from srtod_yolo.metrics.aitod import evaluate_coco
 
     source = json.loads((run / "result.json").read_text())
@@ -157,10 +159,12 @@ def evaluate_run(run: Path, out: Path, yamls: dict[str, Path], every: int, resam
         "metrics": {},
         "bootstrap": {"resamples": resamples, "seed": 0, "unit": "clip"},
     }
+    record["errors"] = {"conf": 0.25, "iou": 0.25}  # where the AP goes, as the study keeps it (detection_errors)
     for subset, (gt, detections) in predictions.items():
         values = evaluate_coco(gt, detections)
         record["metrics"][subset] = {k: float(values[k]) for k in KEYS}
         record["bootstrap"][subset] = replicate_metrics(gt, detections, clip_resamples(gt, resamples))
+        record["errors"][subset] = error_counts(gt, detections, 0.25, 0.25)
     (out / "result.json").write_text(json.dumps(record, indent=2) + "\n")
     return record
 

@@ -141,6 +141,7 @@ def test_a_study_is_evaluated_on_the_clips_once_and_its_left_out_runs_are_named(
     record = json.loads((out / "halmstad-clips" / "fuse" / "seed0" / "result.json").read_text())
     assert record["frames"] == {"all": 6, "thermal": 4, "visible": 2} and record["clips"]["all"] == 3
     assert record["bootstrap"]["unit"] == "clip" and len(record["bootstrap"]["visible"]["AP"]) == 20
+    assert record["errors"]["thermal"]["classes"]["drone"]["objects"] == 4  # the drone of each thermal frame
     summary = json.loads((out / "summary.json").read_text())
     assert summary["evaluation"]["left_out"] == ["fuse/seed1"]
     assert summary["halmstad-clips"]["all"]["fuse"]["seeds"] == [0]
