@@ -67,7 +67,7 @@ bench-accuracy-real: install  # the swarm runs it starts from (stage 1, seed 0, 
 	for last in 0 1 2 3 4; do \
 	    $(PY) -m benchmarks.accuracy --data halmstad --native --variants baseline fuse --seeds $$(seq -s ' ' 0 $$last) \
 	        --epochs 30 --imgsz 320 --bootstrap 200 --pretrain-from $(V2)/synth --pretrain-seed 0 --out $(V2)-swarm \
-	    && $(PY) -m benchmarks.clip_val $(V2)-swarm || exit 1; \
+	    && $(PY) -m benchmarks.clip_val $(V2)-swarm --cue-off || exit 1; \
 	done
 
 # The val_<subset> folders of every finished run under a dataset folder: those not in this checkout (not in git) are
@@ -81,7 +81,7 @@ bench-accuracy-report: install
 	    --out $(V2)-swarm --versus $(V2)
 	$(if $(call finished,$(V2)-90ep/synth,all),$(PY) -m benchmarks.accuracy --data synth \
 	    --variants baseline --no-train --report --out $(V2)-90ep)
-	$(PY) -m benchmarks.clip_val $(V2)-swarm --doc docs/results.md
+	$(PY) -m benchmarks.clip_val $(V2)-swarm --cue-off --doc docs/results.md
 	$(PY) -m benchmarks.accuracy_report --scoreboard $(V2)-60ep $(V2)-swarm $(V2)-swarm-clipval
 	$(if $(call finished,$(V2)-60ep/synth,all),$(PY) -m benchmarks.detection_errors \
 	    $(call finished,$(V2)-60ep/synth,all) --out benchmarks/results/detection_errors_synth.json)

@@ -23,6 +23,7 @@ LABELS = {
     "residual": "SR-TOD, residual DGFE (follow-up)",
     "fast_residual": "SR-TOD, shuffle head + residual DGFE",
     "fuse": "SR-TOD, difference map as a learned cue (zero-init fusion)",
+    "fuse_cue_off": "the same `fuse` models, cue switched off at inference (benchmarks.clip_val --cue-off)",
     "nwd": "yolov8n-p2 + NWD assignment and box loss",
     "full_nwd": "SR-TOD (paper) + NWD",
     "residual_nwd": "SR-TOD, residual DGFE + NWD",

@@ -128,8 +128,13 @@ def clip_resamples(gt: dict, resamples: int = 200, seed: int = 0) -> list[np.nda
     return [np.concatenate([groups[g] for g in draw]) for draw in draws]
 
 
-def evaluate_run(run: Path, out: Path, yamls: dict[str, Path], every: int, resamples: int) -> dict:
+def evaluate_run(
+    run: Path, out: Path, yamls: dict[str, Path], every: int, resamples: int, cue_off: bool = False
+) -> dict:
     """Evaluate one finished run's last-epoch weights on the clip frames and write `out/result.json`.
+
+    `cue_off`: with its learned cue switched off (`switch_off_cue`), recorded as the arm `<arm>_cue_off`; ValueError
+    if the model has none.
 
     Returns the record: variant, seed, the run it comes from, AI-TOD metrics per subset ('all' from both sensors
     together, each at its native size), clip-bootstrap replicates and detection-error counts (score >= 0.25,
@@ -142,13 +147,15 @@ def evaluate_run(run: Path, out: Path, yamls: dict[str, Path], every: int, resam
 
     source = json.loads((run / "result.json").read_text())
     yolo = YOLO(run_weights(run))
+    if cue_off and not switch_off_cue(yolo.model):
+        raise ValueError(f"{run_weights(run)} has no learned cue (DifferenceCue) to switch off")
     predictions = {}
     for subset, data in yamls.items():
         _, predictions[subset] = val_aitod(yolo, data, SUBSET_IMGSZ[subset], out / f"val_{subset}")
     predictions = {"all": merge_coco([predictions[s] for s in yamls]), **predictions}
     record = {
         "dataset": DATASET,
-        "variant": source["variant"],
+        "variant": f"{source['variant']}_cue_off" if cue_off else source["variant"],
         "seed": source["seed"],
         "source": str(run.relative_to(REPO) if run.resolve().is_relative_to(REPO) else run),
         "source_schedule": source.get("schedule"),
@@ -169,25 +176,52 @@ def evaluate_run(run: Path, out: Path, yamls: dict[str, Path], every: int, resam
     return record
 
 
-def collect(study: Path, out: Path, yamls: dict[str, Path] | None, every: int, resamples: int) -> tuple[list, list]:
+def collect(
+    study: Path, out: Path, yamls: dict[str, Path] | None, every: int, resamples: int, cue_off: bool = False
+) -> tuple[list, list]:
     """Every finished run of `study`'s real frames, evaluated on the clips (`yamls`: None to read records only).
+
+    With `cue_off`, each run of a learned-cue arm (`enhance: fuse`) is also evaluated with its cue switched off at
+    inference (`switch_off_cue`), as the arm `<arm>_cue_off`.
 
     Returns (records, left out: the runs with neither a record nor weights here, as 'arm/seedN').
     """
     records, left_out = [], []
     for finished in sorted((study / "halmstad").glob("*/seed*/result.json")):
         run = finished.parent
-        target = out / DATASET / run.parent.name / run.name
-        record = target / "result.json"
-        if record.is_file() and json.loads(record.read_text()).get("every") == every:
-            records.append(json.loads(record.read_text()))
-        elif yamls is not None and (run_weights(run).is_file() or restore_released(run, run_weights(run))):
-            target.mkdir(parents=True, exist_ok=True)
-            print(f"{run.parent.name} {run.name}: evaluating {run_weights(run)} on the clip frames", flush=True)
-            records.append(evaluate_run(run, target, yamls, every, resamples))
-        else:
-            left_out.append(f"{run.parent.name}/{run.name}")
+        arms = [(run.parent.name, False)]
+        if cue_off and (json.loads(finished.read_text()).get("settings") or {}).get("enhance") == "fuse":
+            arms.append((f"{run.parent.name}_cue_off", True))
+        for arm, off in arms:
+            target = out / DATASET / arm / run.name
+            record = target / "result.json"
+            if record.is_file() and json.loads(record.read_text()).get("every") == every:
+                records.append(json.loads(record.read_text()))
+            elif yamls is not None and (run_weights(run).is_file() or restore_released(run, run_weights(run))):
+                target.mkdir(parents=True, exist_ok=True)
+                print(f"{arm} {run.name}: evaluating {run_weights(run)} on the clip frames", flush=True)
+                records.append(evaluate_run(run, target, yamls, every, resamples, off))
+            else:
+                left_out.append(f"{arm}/{run.name}")
     return records, left_out
+
+
+def switch_off_cue(model) -> int:
+    """Remove the difference map's part of every `DifferenceCue` in `model` (in place); return how many there were.
+
+    The convolution's weights are set to zero and its bias kept: P2' = P2 + bias, what the layer gives for a
+    difference map of zeros. The rest of the trained model is unchanged, so the model shows what the cue adds at
+    inference, apart from what training with it changed.
+    """
+    import torch
+
+    from srtod_yolo.nn.cue import DifferenceCue
+
+    cues = [m for m in model.modules() if isinstance(m, DifferenceCue)]
+    with torch.no_grad():
+        for cue in cues:
+            cue.fuse.weight.zero_()
+    return len(cues)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=None, help="records folder (default: <study>-clipval)")
     p.add_argument("--clips", type=Path, default=None, help="the whole val clips (default: shared clips/val/)")
     p.add_argument("--no-eval", action="store_true", help="tabulate the records only; evaluate nothing")
+    p.add_argument("--cue-off", action="store_true", help="also each learned-cue run with its cue off at inference")
     p.add_argument("--doc", type=Path, default=None, help="place the report in this markdown file's block")
     args = p.parse_args(argv)
     study = args.study.resolve()  # absolute: ultralytics puts a relative val folder under runs/detect/
@@ -213,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.clips is not None:  # a folder the user named: say it is wrong
                 raise SystemExit(f"--clips: {e}") from e
             print(f"{e}: nothing evaluated, the records here tabulated", flush=True)  # a clone without shared data
-    records, left_out = collect(study, out, yamls, args.every, args.resamples)
+    records, left_out = collect(study, out, yamls, args.every, args.resamples, args.cue_off)
     if not records:
         raise SystemExit(f"{study}: no run with a clip record or weights to evaluate (left out: {left_out})")
     first = records[0]

@@ -4,11 +4,15 @@ import shutil
 import cv2
 import numpy as np
 import pytest
+import torch
 import yaml
 
-from benchmarks.clip_val import clip_of, clip_resamples, main, prepare_clip_frames
+from benchmarks.accuracy import variant_yaml
+from benchmarks.clip_val import clip_of, clip_resamples, main, prepare_clip_frames, switch_off_cue
 from benchmarks.paired import replicate_metrics
 from srtod_yolo.metrics.aitod import evaluate_coco
+from srtod_yolo.nn import DifferenceCue
+from srtod_yolo.yolo import SRTODDetectionModel
 
 
 def _clip(folder, name, size, frames=6, boxes=None):
@@ -121,21 +125,54 @@ def test_clip_replicates_score_the_drawn_clips_as_a_whole_evaluation_would():
         replicate_metrics(gt, detections, [np.array([0, 7])])
 
 
+def _fuse_checkpoint(folder):
+    """A learned-cue model saved as ultralytics saves one, its cue convolution trained-looking (not zero)."""
+    torch.manual_seed(0)
+    model = SRTODDetectionModel(variant_yaml("fuse", folder), nc=4, verbose=False)
+    model.names = {0: "drone", 1: "bird", 2: "airplane", 3: "helicopter"}  # as trained on the real frames
+    cue = next(m for m in model.modules() if isinstance(m, DifferenceCue))
+    with torch.no_grad():
+        cue.fuse.weight.normal_(0, 0.5)
+        cue.fuse.bias.fill_(0.25)
+        for conv in model.model[-1].cv3:  # class scores near 0.5, not the untrained 1e-4: detections to compare
+            conv[-1].bias.zero_()
+    path = folder / "fuse.pt"
+    torch.save({"model": model, "train_args": {"imgsz": 64}, "epoch": -1}, path)
+    return path
+
+
+def test_switching_the_cue_off_keeps_p2_plus_its_constant_and_nothing_of_the_map():
+    torch.manual_seed(0)
+    model = torch.nn.ModuleList([DifferenceCue(8), torch.nn.Conv2d(8, 8, 1)])
+    with torch.no_grad():
+        model[0].fuse.weight.normal_()
+        model[0].fuse.bias.normal_()
+    p2, difference = torch.rand(1, 8, 6, 5), torch.rand(1, 1, 24, 20)
+    assert not torch.allclose(model[0](p2, difference), p2 + model[0].fuse.bias.view(1, -1, 1, 1))
+    assert switch_off_cue(model) == 1
+    expected = p2 + model[0].fuse.bias.view(1, -1, 1, 1)  # the layer's output for a map of zeros
+    assert torch.allclose(model[0](p2, difference), expected) and torch.allclose(model[0](p2, difference * 0), expected)
+    assert switch_off_cue(torch.nn.Conv2d(1, 1, 1)) == 0
+
+
 def test_a_study_is_evaluated_on_the_clips_once_and_its_left_out_runs_are_named(tmp_path, clips, trained, monkeypatch):
     study = tmp_path / "accuracy-x"
-    for arm, seed, weights in (("baseline", 0, True), ("fuse", 0, True), ("fuse", 1, False)):
+    fuse = _fuse_checkpoint(tmp_path)
+    for arm, seed, weights in (("baseline", 0, trained / "weights" / "last.pt"), ("fuse", 0, fuse), ("fuse", 1, None)):
         run = study / "halmstad" / arm / f"seed{seed}"
         run.mkdir(parents=True)
-        (run / "result.json").write_text(json.dumps({"variant": arm, "seed": seed, "metrics": {"all": {"AP": 0.1}}}))
+        settings = {"enhance": "fuse"} if arm == "fuse" else None
+        record = {"variant": arm, "seed": seed, "settings": settings, "metrics": {"all": {"AP": 0.1}}}
+        (run / "result.json").write_text(json.dumps(record))
         if weights:
             (run / "train" / "weights").mkdir(parents=True)
-            shutil.copyfile(trained / "weights" / "last.pt", run / "train" / "weights" / "last.pt")
+            shutil.copyfile(weights, run / "train" / "weights" / "last.pt")
     (study / "halmstad" / "baseline" / "seed2").mkdir()  # unfinished: no result.json, not a run to evaluate
     doc = tmp_path / "results.md"
     block = "<!-- accuracy:x-clipval:halmstad-clips:start -->\n<!-- accuracy:x-clipval:halmstad-clips:end -->\n"
     doc.write_text("# Results\n\n" + block)
     monkeypatch.chdir(tmp_path)  # a relative study folder, as the Makefile passes it
-    argv = ["accuracy-x", "--every", "3", "--resamples", "20", "--clips", str(clips), "--doc", str(doc)]
+    argv = ["accuracy-x", "--every", "3", "--resamples", "20", "--clips", str(clips), "--doc", str(doc), "--cue-off"]
     assert main(argv) == 0
     out = tmp_path / "accuracy-x-clipval"
     record = json.loads((out / "halmstad-clips" / "fuse" / "seed0" / "result.json").read_text())
@@ -143,16 +180,43 @@ def test_a_study_is_evaluated_on_the_clips_once_and_its_left_out_runs_are_named(
     assert record["bootstrap"]["unit"] == "clip" and len(record["bootstrap"]["visible"]["AP"]) == 20
     assert record["errors"]["thermal"]["classes"]["drone"]["objects"] == 4  # the drone of each thermal frame
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["evaluation"]["left_out"] == ["fuse/seed1"]
+    assert summary["evaluation"]["left_out"] == ["fuse/seed1", "fuse_cue_off/seed1"]
+    off = json.loads((out / "halmstad-clips" / "fuse_cue_off" / "seed0" / "result.json").read_text())
+    assert off["variant"] == "fuse_cue_off" and off["seed"] == 0
+    assert set(summary["halmstad-clips"]["all"]) == {"baseline", "fuse", "fuse_cue_off"}
+    predictions = [
+        out / "halmstad-clips" / a / "seed0" / "val_thermal" / "aitod_predictions.json"
+        for a in ("fuse", "fuse_cue_off")
+    ]
+    assert predictions[0].read_text() != predictions[1].read_text()  # the cue changed what the model found
     assert summary["halmstad-clips"]["all"]["fuse"]["seeds"] == [0]
     paired = summary["paired"]["halmstad-clips"]["all"]["fuse"]["AP"]
-    assert paired["n"] == 1 and paired["mean"] == 0.0  # the same weights in both arms
+    base = json.loads((out / "halmstad-clips" / "baseline" / "seed0" / "result.json").read_text())
+    assert paired["n"] == 1 and paired["mean"] == pytest.approx(
+        record["metrics"]["all"]["AP"] - base["metrics"]["all"]["AP"]
+    )
     text = doc.read_text()
-    assert "Left out (no weights here and no record): fuse/seed1" in text and "python -m benchmarks.clip_val" in text
+    assert (
+        "Left out (no weights here and no record): fuse/seed1, fuse_cue_off/seed1" in text
+        and "python -m benchmarks.clip_val" in text
+    )
     assert "over clips only" in text and "over images" not in text  # the bootstrap's unit, named in the block
     assert text.count("<!-- accuracy:x-clipval:halmstad-clips:start -->") == 1
     (study / "halmstad" / "fuse" / "seed0" / "train" / "weights" / "last.pt").unlink()
     stamp = (out / "halmstad-clips" / "fuse" / "seed0" / "result.json").stat().st_mtime_ns
     assert main([*argv, "--no-eval"]) == 0  # the records are read again: nothing evaluated, nothing lost
     assert (out / "halmstad-clips" / "fuse" / "seed0" / "result.json").stat().st_mtime_ns == stamp
-    assert json.loads((out / "summary.json").read_text())["evaluation"]["left_out"] == ["fuse/seed1"]
+    assert json.loads((out / "summary.json").read_text())["evaluation"]["left_out"] == [
+        "fuse/seed1",
+        "fuse_cue_off/seed1",
+    ]
+
+
+def test_switching_off_a_cue_the_model_lacks_is_refused(tmp_path, clips, trained):
+    run = tmp_path / "accuracy-y" / "halmstad" / "fuse" / "seed0"  # says fuse, but holds the paper's SR-TOD
+    (run / "train" / "weights").mkdir(parents=True)
+    shutil.copyfile(trained / "weights" / "last.pt", run / "train" / "weights" / "last.pt")
+    record = {"variant": "fuse", "seed": 0, "settings": {"enhance": "fuse"}, "metrics": {"all": {"AP": 0.1}}}
+    (run / "result.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="has no learned cue"):
+        main([str(tmp_path / "accuracy-y"), "--every", "3", "--clips", str(clips), "--cue-off"])
