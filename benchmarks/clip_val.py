@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,9 @@ def prepare_clip_frames(folder: Path, every: int = 30, clips: Path | None = None
     if not done.is_file() or json.loads(done.read_text()).get("every") != every:
         counts = {"every": every, "clips": {}, "frames": {}, "boxes": {}, "skipped": {}}
         for subset, prefix in SENSORS.items():
+            for stale in (folder / "images" / subset, folder / "labels" / subset):  # another --every's frames
+                shutil.rmtree(stale, ignore_errors=True)
+            (folder / "labels" / f"{subset}.cache").unlink(missing_ok=True)
             writer = YoloSplitWriter(folder, subset, "copy")
             mine = [v for v in videos if v.stem.split("_", 1)[0] == prefix]
             for video in mine:
@@ -278,7 +282,7 @@ def describe(record: dict, every: int, left_out: list[str]) -> str:
     """The sentence a report block opens with: what the runs were evaluated on, and which runs are left out."""
     frames, clips = record["frames"], record["clips"]
     return (
-        f"Evaluated on every {every}th frame of the {clips['all']} whole val clips (clips/val/, never trained on): "
+        f"Evaluated on one frame in {every} of the {clips['all']} whole val clips (clips/val/, never trained on): "
         f"{frames['thermal']} thermal frames of {clips['thermal']} clips at imgsz 320 and {frames['visible']} visible "
         f"frames of {clips['visible']} clips at 640, `all` both together; each run's last-epoch weights; intervals "
         "resample clips, not frames."

@@ -58,6 +58,10 @@ def test_every_nth_frame_of_each_clip_becomes_a_yolo_frame_per_sensor(tmp_path, 
     assert done["frames"] == {"thermal": 6, "visible": 3} and done["clips"] == {"thermal": 2, "visible": 1}
     data = yaml.safe_load(yamls["visible"].read_text())
     assert data["val"] == "images/visible" and data["names"][0] == "drone"
+    prepare_clip_frames(tmp_path / "frames", every=3, clips=clips)  # another step: only its frames are there
+    visible = sorted(p.name for p in (tmp_path / "frames" / "images" / "visible").iterdir())
+    assert visible == [f"V_DRONE_003_{i:05d}.png" for i in (0, 3)]
+    assert len(list((tmp_path / "frames" / "labels" / "visible").iterdir())) == 2
 
 
 def test_bad_clip_input_is_named(tmp_path, clips):
