@@ -199,8 +199,9 @@ def collect(
         for arm, off in arms:
             target = out / DATASET / arm / run.name
             record = target / "result.json"
-            if record.is_file() and json.loads(record.read_text()).get("every") == every:
-                records.append(json.loads(record.read_text()))
+            kept = json.loads(record.read_text()) if record.is_file() else {}
+            if kept.get("every") == every:
+                records.append(kept)
             elif yamls is not None and (run_weights(run).is_file() or restore_released(run, run_weights(run))):
                 target.mkdir(parents=True, exist_ok=True)
                 print(f"{arm} {run.name}: evaluating {run_weights(run)} on the clip frames", flush=True)
@@ -283,9 +284,9 @@ def describe(record: dict, every: int, left_out: list[str]) -> str:
     frames, clips = record["frames"], record["clips"]
     return (
         f"Evaluated on one frame in {every} of the {clips['all']} whole val clips (clips/val/, never trained on): "
-        f"{frames['thermal']} thermal frames of {clips['thermal']} clips at imgsz 320 and {frames['visible']} visible "
-        f"frames of {clips['visible']} clips at 640, `all` both together; each run's last-epoch weights; intervals "
-        "resample clips, not frames."
+        f"{frames['thermal']} thermal frames of {clips['thermal']} clips at imgsz {SUBSET_IMGSZ['thermal']} and "
+        f"{frames['visible']} visible frames of {clips['visible']} clips at {SUBSET_IMGSZ['visible']}, `all` both "
+        "together; each run's last-epoch weights; intervals resample clips, not frames."
         + (f" Left out (no weights here and no record): {', '.join(left_out)}." if left_out else "")
     )
 
