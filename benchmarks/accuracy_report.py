@@ -470,7 +470,7 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
             if paired:
                 parts += [
                     "Paired difference to the stock yolov8n-p2, same seeds (x100; 95 % interval: two-level bootstrap "
-                    f"over seeds and {unit}, or ᵗ the seed-only t interval where runs have no {unit[:-1]} replicates, "
+                    f"over seeds and {unit}, or ᵗ the seed-only t interval where runs have no replicates over {unit}, "
                     f"or ⁱ over {unit} only where there is one seed, which leaves the seed-to-seed spread out; "
                     "detectable: the smallest true ΔAP a paired t-test on these seeds finds with 80 % power; "
                     "reading: the Protocol's rule on the ΔAP interval, helps / hurts / level within ±1 AP / "

@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ap-subsets", nargs="+", default=["all", "thermal", "visible"], help="Halmstad val subsets")
     args = p.parse_args(argv)
     if args.sources:
-        return sources_main(args)
+        return sources_main(args, sys.argv[1:] if argv is None else argv)
     result = inspect(
         args.weights, args.data, args.split, args.imgsz, args.thresholds, args.limit, args.examples, args.picture
     )
@@ -246,8 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def sources_main(args: argparse.Namespace) -> int:
-    """`--sources`: the false-opening breakdown for each letterbox mode; print Markdown tables, write one JSON."""
+def sources_main(args: argparse.Namespace, argv: list[str]) -> int:
+    """`--sources`: the false-opening breakdown for each letterbox mode; print Markdown tables, write one JSON.
+
+    `argv`: the arguments `args` was parsed from; the JSON records them as the command that made it.
+    """
     from .gate_sources import breakdown, table
 
     results = []
@@ -268,7 +271,7 @@ def sources_main(args: argparse.Namespace) -> int:
         print(ap_table(ap))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        record = {"command": command_line(module="benchmarks.gate"), "runs": results, "ap": ap}
+        record = {"command": command_line(argv, module="benchmarks.gate"), "runs": results, "ap": ap}
         args.out.write_text(json.dumps(record, indent=2) + "\n")
     return 0
 

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -55,3 +57,18 @@ def test_false_openings_are_counted_by_source_and_objects_apart():
     assert counts["open_on_objects"] == 1 and counts["hits"] == [True]
     s = summarise([{"nearest": counts, "maxpool": counts}])["nearest"]
     assert s["share"]["border_4"] == 1.0 and s["false_open_rate"] == 4 / 15 and s["on_objects"] == 1 / 5
+
+
+@pytest.mark.slow
+def test_sources_record_the_command_they_were_given(trained, tiny_synth, tmp_path):
+    from benchmarks.gate import main
+
+    out = tmp_path / "sources.json"
+    argv = ["--weights", str(trained / "weights" / "last.pt"), "--data", str(tiny_synth), "--imgsz", "160"]
+    argv += ["--sources", "--border", "0", "4", "--limit", "2", "--out", str(out)]
+    assert main(argv) == 0
+    record = json.loads(out.read_text())
+    # the arguments main() was called with (not this test runner's), each scratch path made portable
+    assert record["command"].startswith("python -m benchmarks.gate --weights ")
+    assert '--imgsz 160 --sources --border 0 4 --limit 2 --out "${TMPDIR:-/tmp}/sources.json"' in record["command"]
+    assert [run["images"] for run in record["runs"]] == [2]
