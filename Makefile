@@ -7,7 +7,7 @@ TORCH  ?= torch==2.14.1 torchvision==0.29.1
 export YOLO_OFFLINE ?= 1
 
 .PHONY: install demo test lint dist bench-latency bench-deploy bench-accuracy bench-accuracy-swarms \
-	bench-accuracy-real bench-accuracy-report bench-tracking clean
+	bench-accuracy-real bench-accuracy-report bench-accuracy-errors bench-tracking clean
 
 install: $(VENV)/.installed
 
@@ -83,6 +83,12 @@ bench-accuracy-report: install
 	    --variants baseline --no-train --report --out $(V2)-90ep)
 	$(PY) -m benchmarks.clip_val $(V2)-swarm --cue-off --doc docs/results.md
 	$(PY) -m benchmarks.accuracy_report --scoreboard $(V2)-60ep $(V2)-swarm $(V2)-swarm-clipval
+	$(MAKE) --no-print-directory -o install bench-accuracy-errors  # installed above
+
+# Where the AP goes, over every finished run. Its own target, run by a make of its own after clip_val: make expands a
+# recipe's $(wildcard) before the recipe's first line runs, so in the same recipe the runs clip_val evaluates there
+# would be left out.
+bench-accuracy-errors: install
 	$(if $(call finished,$(V2)-60ep/synth,all),$(PY) -m benchmarks.detection_errors \
 	    $(call finished,$(V2)-60ep/synth,all) --out benchmarks/results/detection_errors_synth.json)
 	$(if $(call finished,$(V2)-swarm/halmstad,visible),$(PY) -m benchmarks.detection_errors \

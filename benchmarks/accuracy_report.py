@@ -441,13 +441,15 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
     `tag` tells the blocks (and pictures) of one results folder from another's in the same document: the markers are
     `<!-- accuracy:{tag}{dataset}:start -->`.
     """
-    metrics = ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")
     text = document.read_text() if document.is_file() else "# Results\n"
     prefix = tag.replace(":", "_")
     # "evaluation": how the runs were evaluated where it is not on the study's own val set (benchmarks.clip_val):
-    # a description for the block and the unit its bootstrap resamples ("clips"; "images" otherwise).
+    # a description for the block, the unit its bootstrap resamples ("clips"; "images" otherwise), and the metrics
+    # of its tables where they are not the study's (clip_val adds the drone class's own AP).
     evaluation = summary.get("evaluation", {})
     unit = evaluation.get("unit", "images")
+    metrics = tuple(evaluation.get("metrics", ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")))
+    paired_metrics = tuple(evaluation.get("paired_metrics", PAIRED_METRICS))
     for dataset, table in summary.items():
         if dataset in {"machine", "command", "earlier_commands", "paired", "curves", "versus", "evaluation"}:
             continue
@@ -477,7 +479,7 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
                     f"undecided; provisional with fewer than {PROTOCOL_SEEDS} seeds; the seed-only t interval's "
                     "reading beside where it differs):",
                     "",
-                    paired_table(paired),
+                    paired_table(paired, paired_metrics),
                     "",
                 ]
             versus = summary.get("versus", {}).get(dataset, {}).get(subset)
@@ -500,7 +502,10 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
         by_subset = summary.get("paired", {}).get(dataset, {})
         if any(by_subset.values()):
             picture = plot_paired(
-                by_subset, images / f"paired_{prefix}{dataset}.png", f"{dataset}: paired difference to the stock model"
+                by_subset,
+                images / f"paired_{prefix}{dataset}.png",
+                f"{dataset}: paired difference to the stock model",
+                paired_metrics,
             )
             parts += [f"![{dataset} paired differences](img/{picture.name})", ""]
         curves = summary.get("curves", {}).get(dataset)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..sizes import AITOD_AREA_RANGES, AITOD_BINS
 
-__all__ = ("METRIC_KEYS", "AITODEvaluator", "evaluate_coco", "plot_pr_curves")
+__all__ = ("METRIC_KEYS", "AITODEvaluator", "class_subset", "evaluate_coco", "plot_pr_curves")
 
 MAX_DETS = (1, 100, 1500)
 # Output names, in table order: AP over IoU 0.5:0.95, at 0.25 / 0.5 / 0.75, then per AI-TOD size bin.
@@ -96,6 +96,37 @@ def evaluate_coco(gt: dict, detections: list[dict], return_curves: bool = False)
             "IoU 0.5": _curves(main, 0),
         }
     return result
+
+
+def class_subset(gt: dict, detections: list[dict], name: str) -> tuple[dict, list[dict]]:
+    """The ground truth and detections of one class, for that class's AP (every image kept).
+
+    A multi-class AP is the mean over classes; for anti-UAV the drone class alone is the number that matters
+    (`evaluate_coco(*class_subset(gt, detections, "drone"))`). Images without a box of the class stay, so
+    detections of it there still count as false positives, and image-resample indices keep their meaning.
+
+    Args:
+        gt (dict): COCO ground truth ('images', 'annotations', 'categories' with 'id' and 'name').
+        detections (list[dict]): COCO results (image_id, category_id, bbox, score).
+        name (str): The category's name, as in gt['categories'] (case-insensitive).
+
+    Returns:
+        (tuple[dict, list[dict]]): The ground truth with that category and its boxes only, and its detections.
+
+    Raises:
+        ValueError: no category of that name (the message lists the names there are).
+    """
+    ids = [c["id"] for c in gt.get("categories", []) if str(c.get("name", "")).lower() == name.lower()]
+    if not ids:
+        names = ", ".join(str(c.get("name")) for c in gt.get("categories", []))
+        raise ValueError(f"no category named '{name}' in the ground truth (it has: {names or 'none'})")
+    keep = ids[0]
+    subset = {
+        **gt,
+        "categories": [c for c in gt["categories"] if c["id"] == keep],
+        "annotations": [a for a in gt.get("annotations", []) if a["category_id"] == keep],
+    }
+    return subset, [d for d in detections if d["category_id"] == keep]
 
 
 def _curves(ev, t: int) -> dict[str, np.ndarray]:

@@ -214,6 +214,25 @@ def test_a_study_is_evaluated_on_the_clips_once_and_its_left_out_runs_are_named(
         "fuse/seed1",
         "fuse_cue_off/seed1",
     ]
+    assert "| ΔAP_drone [95 % CI] |" in doc.read_text()  # the drone class's own AP, paired like AP
+
+    # A record made before the drone class was scored: scored again from its saved predictions, without the model.
+    path = out / "halmstad-clips" / "fuse" / "seed0" / "result.json"
+    scored = json.loads(path.read_text())
+    assert 0 <= scored["metrics"]["thermal"]["AP_drone"] <= 1 and len(scored["bootstrap"]["all"]["AP_drone"]) == 20
+    older = json.loads(path.read_text())
+    for subset in older["metrics"]:
+        del older["metrics"][subset]["AP_drone"], older["bootstrap"][subset]["AP_drone"]
+    path.write_text(json.dumps(older))
+    assert main([*argv, "--no-eval"]) == 0
+    again = json.loads(path.read_text())
+    assert again["metrics"] == scored["metrics"] and again["bootstrap"] == scored["bootstrap"]
+    # ... and one whose predictions are gone too: kept as it is, and the tables leave AP_drone out for every run
+    path.write_text(json.dumps(older))
+    shutil.rmtree(out / "halmstad-clips" / "fuse" / "seed0" / "val_visible")
+    assert main([*argv, "--no-eval"]) == 0
+    assert "AP_drone" not in json.loads(path.read_text())["metrics"]["all"]
+    assert "AP_drone" not in json.loads((out / "summary.json").read_text())["evaluation"]["paired_metrics"]
 
 
 def test_switching_off_a_cue_the_model_lacks_is_refused(tmp_path, clips, trained):

@@ -173,3 +173,22 @@ def test_the_size_legend_states_the_bins_the_evaluator_uses():
     assert size_legend() == "AP_vt < 8 px, AP_t 8-16, AP_s 16-32, AP_m >= 32 px"
     sides = {7.9: "very_tiny", 8: "tiny", 15.9: "tiny", 16: "small", 31.9: "small", 32: "medium", 64: "medium"}
     assert {side: size_bin(side**2) for side in sides} == sides
+
+
+def test_one_class_ap_counts_that_class_only_and_keeps_its_false_positives():
+    from srtod_yolo.metrics import class_subset
+
+    ev = AITODEvaluator({0: "drone", 1: "bird"})
+    ev.add_image("a.jpg", 100, 100, [[10, 10, 14, 14], [50, 50, 62, 62]], [0, 1])
+    ev.add_image("b.jpg", 100, 100, [[30, 30, 40, 40]], [1])  # no drone here
+    ev.add_detections("a.jpg", [[10, 10, 14, 14], [70, 70, 80, 80]], [0.9, 0.8], [0, 1])  # the bird missed
+    ev.add_detections("b.jpg", [[30, 30, 40, 40]], [0.95], [0])  # a bird called a drone, above the real drone
+    gt, detections = ev.to_coco()
+    assert evaluate_coco(gt, detections)["AP"] < 0.5  # the mean over drone and bird
+    drone_gt, drone_detections = class_subset(gt, detections, "Drone")
+    assert len(drone_gt["images"]) == 2 and [c["name"] for c in drone_gt["categories"]] == ["drone"]
+    assert len(drone_gt["annotations"]) == 1 and len(drone_detections) == 2
+    # one drone, found at rank 2 after a false positive on b.jpg: precision 1/2 at recall 1
+    assert evaluate_coco(drone_gt, drone_detections)["AP"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="no category named 'plane'.*drone, bird"):
+        class_subset(gt, detections, "plane")
