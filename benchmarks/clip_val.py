@@ -17,8 +17,9 @@ summary.json, with an `evaluation` entry saying how it was made). The study's re
 `python -m benchmarks.accuracy_report --scoreboard` read it like any study's. Beside the AI-TOD metrics (the mean
 over the 4 classes) each record has `AP_drone`, the drone class's own AP, with its clip replicates. A run is
 evaluated once: its record is kept (one made before `AP_drone` existed is scored again from the predictions its
-val_<sensor> folders kept, without running the model). A finished run whose weights are not here (they are not in git) is evaluated from its released checkpoint where
-it was released (`benchmarks.accuracy.restore_released`), and named as left out otherwise.
+val_<sensor> folders kept, without running the model). A finished run whose weights are not here (they are not in
+git) is evaluated from its released checkpoint where it was released (`benchmarks.accuracy.restore_released`), and
+named as left out otherwise.
 """
 
 from __future__ import annotations

@@ -67,7 +67,8 @@ def test_scoreboard_pairs_each_arm_with_the_stock_models_same_seeds_and_rewrites
     # the stock model over seeds 0-1 only (41.0, not 44.0 over all three), the arm 42.5, ΔAP +1.5 with a t interval
     assert row[:6] == ["| study", "synth / all", f"`fuse`: {LABELS['fuse']}", "2", "41.0", "42.5"]
     assert row[6].startswith("+1.5 [") and row[6].endswith("]ᵗ") and row[8] == "n/a"  # AP_t had no objects
-    assert "provisional: 2 of 5 seeds" in row[9]
+    assert row[9] == "n/a"  # the drone class was not scored apart in this study
+    assert "provisional: 2 of 5 seeds" in row[10]
     text = doc.read_text()
     assert "kept" in text and "STALE BLOCK" not in text and text.count("accuracy:scoreboard:start") == 1
     assert "`the command`" in text
