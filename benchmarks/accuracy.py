@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from benchmarks.accuracy_report import convergence, paired_rows, summarise, versus_rows, write_report
+from benchmarks.accuracy_report import METRICS, convergence, paired_rows, summarise, versus_rows, write_report
 from benchmarks.common import command_line
 from benchmarks.paired import image_resamples, merge_coco, replicate_metrics
 
@@ -61,7 +61,6 @@ VARIANTS = {
 }
 NWD = {"nwd_assign": 0.5, "nwd_loss": 0.5, "nwd_constant": 12.8}
 ASSIGN = {"nwd": NWD, "full_nwd": NWD, "residual_nwd": NWD, "fuse_nwd": NWD}  # variant: the YAML's `assign:` section
-METRICS = ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")
 AITOD_JSON = ("aitod_gt.json", "aitod_predictions.json")  # what `yolo val save_json=True` writes (metrics.aitod)
 
 

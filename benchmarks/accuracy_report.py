@@ -29,6 +29,7 @@ LABELS = {
     "residual_nwd": "SR-TOD, residual DGFE + NWD",
     "fuse_nwd": "SR-TOD, learned cue + NWD",
 }
+METRICS = ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")  # a study's tables, in column order
 PAIRED_METRICS = ("AP", "AP25", "AP_vt", "AP_t")
 
 
@@ -448,7 +449,7 @@ def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> 
     # of its tables where they are not the study's (clip_val adds the drone class's own AP).
     evaluation = summary.get("evaluation", {})
     unit = evaluation.get("unit", "images")
-    metrics = tuple(evaluation.get("metrics", ("AP", "AP50", "AP25", "AP_vt", "AP_t", "AP_s", "AP_m")))
+    metrics = tuple(evaluation.get("metrics", METRICS))
     paired_metrics = tuple(evaluation.get("paired_metrics", PAIRED_METRICS))
     for dataset, table in summary.items():
         if dataset in {"machine", "command", "earlier_commands", "paired", "curves", "versus", "evaluation"}:

@@ -35,7 +35,6 @@ import yaml
 from benchmarks.accuracy import (
     AITOD_JSON,
     HALMSTAD,
-    METRICS,
     REPO,
     SUBSET_IMGSZ,
     machine,
@@ -45,7 +44,7 @@ from benchmarks.accuracy import (
     run_weights,
     val_aitod,
 )
-from benchmarks.accuracy_report import PAIRED_METRICS, paired_rows, summarise, write_report
+from benchmarks.accuracy_report import METRICS, PAIRED_METRICS, paired_rows, summarise, write_report
 from benchmarks.common import command_line
 from benchmarks.paired import merge_coco, replicate_metrics
 
@@ -310,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     target = (TARGET_KEY,) if all(TARGET_KEY in r["metrics"]["all"] for r in records) else ()
     if not target:
         print(f"{TARGET_KEY} left out: a record has none and no saved predictions to score it from", flush=True)
+    metrics, paired_metrics = (*METRICS, *target), (*PAIRED_METRICS, *target)
     summary = {
         "machine": machine(),
         "command": command_line(argv, "benchmarks.clip_val"),
@@ -320,11 +320,11 @@ def main(argv: list[str] | None = None) -> int:
             "clips": first["clips"],
             "left_out": left_out,
             "description": describe(first, args.every, left_out, bool(target)),
-            "metrics": [*METRICS, *target],
-            "paired_metrics": [*PAIRED_METRICS, *target],
+            "metrics": list(metrics),
+            "paired_metrics": list(paired_metrics),
         },
-        DATASET: summarise(records, (*METRICS, *target)),
-        "paired": {DATASET: {s: paired_rows(records, s, (*PAIRED_METRICS, *target)) for s in first["metrics"]}},
+        DATASET: summarise(records, metrics),
+        "paired": {DATASET: {s: paired_rows(records, s, paired_metrics) for s in first["metrics"]}},
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print_table(DATASET, summary[DATASET])

@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ap-subsets", nargs="+", default=["all", "thermal", "visible"], help="Halmstad val subsets")
     args = p.parse_args(argv)
     if args.sources:
-        return sources_main(args, sys.argv[1:] if argv is None else argv)
+        return sources_main(args, argv)
     result = inspect(
         args.weights, args.data, args.split, args.imgsz, args.thresholds, args.limit, args.examples, args.picture
     )
@@ -246,10 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def sources_main(args: argparse.Namespace, argv: list[str]) -> int:
+def sources_main(args: argparse.Namespace, argv: list[str] | None) -> int:
     """`--sources`: the false-opening breakdown for each letterbox mode; print Markdown tables, write one JSON.
 
-    `argv`: the arguments `args` was parsed from; the JSON records them as the command that made it.
+    `argv`: the arguments `args` was parsed from (None: the command line's); the JSON records them as the command
+    that made it.
     """
     from .gate_sources import breakdown, table
 
