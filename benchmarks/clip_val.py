@@ -199,11 +199,9 @@ def score(record: dict, predictions: dict, resamples: int) -> dict:
     for subset, (gt, detections) in predictions.items():
         draws = clip_resamples(gt, resamples)
         values = evaluate_coco(gt, detections)
-        target = class_subset(gt, detections, TARGET_CLASS)  # every image kept: the same draws apply
         record["metrics"][subset] = {k: float(values[k]) for k in KEYS}
-        record["metrics"][subset][TARGET_KEY] = float(evaluate_coco(*target)["AP"])
-        record["bootstrap"][subset] = replicate_metrics(gt, detections, draws)
-        record["bootstrap"][subset][TARGET_KEY] = replicate_metrics(*target, draws, keys=("AP",))["AP"]
+        record["metrics"][subset][TARGET_KEY] = float(evaluate_coco(*class_subset(gt, detections, TARGET_CLASS))["AP"])
+        record["bootstrap"][subset] = replicate_metrics(gt, detections, draws, class_keys={TARGET_KEY: TARGET_CLASS})
         record["errors"][subset] = error_counts(gt, detections, 0.25, 0.25)
     return record
 

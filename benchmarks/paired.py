@@ -125,12 +125,19 @@ class ImageMatches:
         ts = list(range(len(self.thresholds))) if thresholds is None else list(thresholds)
         return self.average_precisions(images, {"AP": ts})["AP"]
 
-    def average_precisions(self, images: np.ndarray | None, groups: dict[str, list[int]]) -> dict[str, dict]:
+    def average_precisions(
+        self, images: np.ndarray | None, groups: dict[str, list[int]], categories=None
+    ) -> dict[str, dict]:
         """`average_precision` for several groups of IoU thresholds from one accumulation of the drawn images.
 
         Args:
             images (np.ndarray | None): As `average_precision`.
             groups (dict[str, list[int]]): Name -> indices of the IoU thresholds that name averages over.
+            categories (Iterable[int] | None): Category ids to average over (one id: that class's own AP, as
+                faster-coco-eval gives it on the ground truth and detections of that class alone); None for all.
+
+        Raises:
+            ValueError: a category id the ground truth lacks.
 
         Returns:
             (dict): group name -> {bin name -> AP in [0, 1] or NaN}.
@@ -138,10 +145,13 @@ class ImageMatches:
         n = len(next(iter(self.records.values())))
         draw = np.arange(n) if images is None else np.asarray(images)
         ts = sorted({t for group in groups.values() for t in group})
+        chosen = self.categories if categories is None else sorted(set(categories))
+        if unknown := sorted(set(chosen) - set(self.categories)):
+            raise ValueError(f"category ids {unknown} are not in the ground truth (it has {self.categories})")
         out = {name: {} for name in groups}
         for b in self.ranges:
             per_class = []  # (len(ts),) mean precision over recall points, per class with a box in the bin
-            for k in self.categories:
+            for k in chosen:
                 recs = [self.records[k, b][i] for i in draw]
                 n_gt = sum(r[3] for r in recs)
                 if n_gt == 0:
@@ -179,7 +189,9 @@ def _box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
-def replicate_metrics(gt: dict, detections: list[dict], resamples: np.ndarray, keys=BOOTSTRAP_KEYS) -> dict:
+def replicate_metrics(
+    gt: dict, detections: list[dict], resamples: np.ndarray, keys=BOOTSTRAP_KEYS, class_keys=None
+) -> dict:
     """AI-TOD metrics of one run on each image resample (AI-TOD's settings; matching cached per image).
 
     Every image is matched once (`ImageMatches`, checked against faster-coco-eval in the tests) and each resample
@@ -194,13 +206,23 @@ def replicate_metrics(gt: dict, detections: list[dict], resamples: np.ndarray, k
         resamples (np.ndarray | list[np.ndarray]): (B, n) image indices from `image_resamples`, or B index arrays
             of any length (a cluster bootstrap: `benchmarks.clip_val.clip_resamples`).
         keys (tuple[str]): The metrics to keep, from AP, AP25, AP50, AP75, AP_vt, AP_t, AP_s, AP_m.
+        class_keys (dict[str, str] | None): Output key -> category name, for one class's AP alone from the same
+            matching (e.g. {"AP_drone": "drone"}: equal to `replicate_metrics(*class_subset(gt, detections,
+            "drone"), resamples, ("AP",))`, without matching every image a second time).
 
     Returns:
-        (dict): key -> list of B values in [0, 1] (NaN where a resample holds no object of that size).
+        (dict): key -> list of B values in [0, 1] (NaN where a resample holds no object of that size, or of that
+        class), for `keys` and then `class_keys`.
+
+    Raises:
+        ValueError: resamples that do not fit the ground truth; a class name it lacks; a class key among `keys`.
     """
-    from srtod_yolo.metrics.aitod import MAX_DETS
+    from srtod_yolo.metrics.aitod import MAX_DETS, category_id, class_subset
     from srtod_yolo.sizes import AITOD_AREA_RANGES, AITOD_BINS
 
+    class_ids = {key: category_id(gt, name) for key, name in (class_keys or {}).items()}
+    if clash := sorted(set(keys) & set(class_ids)):
+        raise ValueError(f"class_keys {clash} would overwrite metrics of the same name; name them apart")
     images = sorted(gt["images"], key=lambda im: str(im.get("file_name", im["id"])))
     if isinstance(resamples, np.ndarray) and resamples.ndim == 2 and resamples.shape[1] != len(images):
         raise ValueError(f"resamples draw {resamples.shape[1]} images, the ground truth has {len(images)}")
@@ -214,13 +236,18 @@ def replicate_metrics(gt: dict, detections: list[dict], resamples: np.ndarray, k
     except ValueError as e:
         if "crowd" not in str(e):
             raise
-        return _replicate_metrics_coco(gt, detections, resamples, keys, images)
+        out = _replicate_metrics_coco(gt, detections, resamples, keys, images)
+        for key, name in (class_keys or {}).items():
+            out[key] = _replicate_metrics_coco(*class_subset(gt, detections, name), resamples, ("AP",), images)["AP"]
+        return out
     groups = {"main": list(range(10)), "AP25": [10], "AP50": [0], "AP75": [5]}
-    out = {k: [] for k in keys}
+    out = {k: [] for k in (*keys, *class_ids)}
     for draw in resamples:
         ap = matches.average_precisions(draw, groups)
         values = {**ap["main"], **{key: ap[key]["AP"] for key in ("AP25", "AP50", "AP75")}}
-        for k in keys:
+        for key, k in class_ids.items():
+            values[key] = matches.average_precisions(draw, {"AP": groups["main"]}, categories=[k])["AP"]["AP"]
+        for k in out:
             out[k].append(round(float(values[k]), 6))
     return out
 

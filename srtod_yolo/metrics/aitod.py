@@ -98,6 +98,19 @@ def evaluate_coco(gt: dict, detections: list[dict], return_curves: bool = False)
     return result
 
 
+def category_id(gt: dict, name: str) -> int:
+    """The id of the ground truth's category of that name (case-insensitive; the first, if names repeat).
+
+    Raises:
+        ValueError: no category of that name (the message lists the names there are).
+    """
+    ids = [c["id"] for c in gt.get("categories", []) if str(c.get("name", "")).lower() == name.lower()]
+    if not ids:
+        names = ", ".join(str(c.get("name")) for c in gt.get("categories", []))
+        raise ValueError(f"no category named '{name}' in the ground truth (it has: {names or 'none'})")
+    return ids[0]
+
+
 def class_subset(gt: dict, detections: list[dict], name: str) -> tuple[dict, list[dict]]:
     """The ground truth and detections of one class, for that class's AP (every image kept).
 
@@ -116,11 +129,7 @@ def class_subset(gt: dict, detections: list[dict], name: str) -> tuple[dict, lis
     Raises:
         ValueError: no category of that name (the message lists the names there are).
     """
-    ids = [c["id"] for c in gt.get("categories", []) if str(c.get("name", "")).lower() == name.lower()]
-    if not ids:
-        names = ", ".join(str(c.get("name")) for c in gt.get("categories", []))
-        raise ValueError(f"no category named '{name}' in the ground truth (it has: {names or 'none'})")
-    keep = ids[0]
+    keep = category_id(gt, name)
     subset = {
         **gt,
         "categories": [c for c in gt["categories"] if c["id"] == keep],

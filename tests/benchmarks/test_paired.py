@@ -146,6 +146,51 @@ def test_cached_per_image_matching_equals_faster_coco_eval_on_resamples(seed):
     assert 0 < fast["AP"][0] < 1  # a discriminating split, not all-or-nothing
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_one_class_alone_from_the_shared_matching_equals_faster_coco_eval_on_that_class(seed):
+    from benchmarks.paired import _replicate_metrics_coco
+    from srtod_yolo.metrics.aitod import class_subset
+
+    gt, detections = _random_split(seed)
+    images = sorted(gt["images"], key=lambda im: im["file_name"])
+    draws = np.vstack([np.arange(len(images))[None], image_resamples(len(images), 4, seed=seed)])
+    both = replicate_metrics(gt, detections, draws, ("AP",), class_keys={"AP_a": "A", "AP_b": "b"})
+    for key, name in (("AP_a", "a"), ("AP_b", "b")):
+        alone = _replicate_metrics_coco(*class_subset(gt, detections, name), draws, ("AP",), images)["AP"]
+        np.testing.assert_allclose(both[key], alone, atol=2e-6, err_msg=key)
+    assert both["AP_a"][0] != pytest.approx(both["AP_b"][0])  # the classes differ: the subset is not ignored
+    # the mean over the two classes is the mean of the two classes alone (both have boxes on the whole split)
+    assert both["AP"][0] == pytest.approx((both["AP_a"][0] + both["AP_b"][0]) / 2, abs=2e-6)
+
+
+def test_one_class_alone_on_a_ground_truth_with_crowd_boxes_uses_faster_coco_eval_for_it_too():
+    from srtod_yolo.metrics.aitod import class_subset
+
+    gt, detections = _random_split(0)
+    gt["annotations"][0]["iscrowd"] = 1
+    draws = np.arange(len(gt["images"]))[None, :]
+    out = replicate_metrics(gt, detections, draws, ("AP",), class_keys={"AP_b": "b"})
+    assert out["AP_b"][0] == pytest.approx(evaluate_coco(*class_subset(gt, detections, "b"))["AP"], abs=1e-6)
+
+
+def test_class_keys_name_an_unknown_class_or_a_clash():
+    gt, detections = _random_split(0)
+    draws = np.arange(len(gt["images"]))[None, :]
+    with pytest.raises(ValueError, match="no category named 'drone'.*a, b"):
+        replicate_metrics(gt, detections, draws, class_keys={"AP_drone": "drone"})
+    with pytest.raises(ValueError, match=r"class_keys \['AP'\]"):
+        replicate_metrics(gt, detections, draws, ("AP",), class_keys={"AP": "a"})
+
+
+def test_average_precisions_names_a_category_id_the_ground_truth_lacks():
+    from benchmarks.paired import ImageMatches
+
+    gt, detections = _random_split(0)
+    matches = ImageMatches(gt, detections, [im["id"] for im in gt["images"]], [0.5], {"AP": (0.0, 1e10)})
+    with pytest.raises(ValueError, match=r"category ids \[3\]"):
+        matches.average_precisions(None, {"AP": [0]}, categories=[3])
+
+
 def test_cached_matching_falls_back_to_faster_coco_eval_for_crowd_boxes():
     gt, detections = _gt_and_detections(shift=2.0)
     gt["annotations"][0]["iscrowd"] = 1
