@@ -13,6 +13,7 @@ from pathlib import Path
 __all__ = (
     "close_names",
     "misspelled_weights",
+    "missing_path_message",
     "offline_weights_message",
     "released_weights",
     "resolve_weights",
@@ -80,4 +81,43 @@ def offline_weights_message(name: str | Path) -> str:
         f"failed).{offline} "
         f"pretrained=yolov8n-p2-swarm.pt loads every layer an SR-TOD or stock YOLOv8n-P2 model shares with it. Or "
         f"copy {Path(str(name)).name} here from a machine with internet."
+    )
+
+
+def missing_path_message(
+    name: str | Path, runs_dir: str | Path, weights_folder: str | Path | None = None
+) -> str | None:
+    """The message for a checkpoint path (with a folder, not a URL) that does not exist, else None.
+
+    ultralytics treats a missing path like an asset name: it asks GitHub for its release list (which fails offline
+    with two warnings) and then fails on the file with a bare FileNotFoundError. The usual cause is a relative
+    `runs/detect/train/weights/best.pt` typed in another folder than the one ultralytics writes runs into (its
+    settings' `runs_dir`, which a `make install` venv puts in the checkout): this message says where that is, and
+    names the file there when it exists, or the newest weights there when not.
+
+    Args:
+        name (str | Path): The model argument as given.
+        runs_dir (str | Path): ultralytics' `SETTINGS["runs_dir"]`.
+        weights_folder (str | Path | None): ultralytics' `SETTINGS["weights_dir"]`, where a relative name is also
+            looked for.
+    """
+    text = str(name)
+    if text.lower().startswith(("http:/", "https:/")) or not ("/" in text or "\\" in text):
+        return None
+    path = Path(text)
+    if path.exists() or (weights_folder is not None and (Path(weights_folder) / path).exists()):
+        return None
+    runs = Path(runs_dir)
+    message = f"'{text}' does not exist" + ("." if path.is_absolute() else f" (relative to {Path.cwd()}).")
+    if path.is_absolute() or not runs.is_dir():
+        return message
+    parts = path.parts
+    inside = runs.joinpath(*parts[parts.index("runs") + 1 :]) if "runs" in parts else runs / path
+    if inside.exists():
+        return f"{message} ultralytics writes runs into {runs} (`yolo settings`, runs_dir), and {inside} exists."
+    newest = sorted(runs.glob("*/*/weights/*.pt"), key=lambda p: p.stat().st_mtime, reverse=True)[:3]
+    where = f" Its newest weights: {', '.join(str(p) for p in newest)}." if newest else ""
+    return (
+        f"{message} ultralytics writes runs into {runs} (`yolo settings`, runs_dir); pass the folder your "
+        f"training printed (Results saved to ...).{where}"
     )

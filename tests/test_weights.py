@@ -112,3 +112,45 @@ def test_an_offline_download_failure_stays_a_connection_error_for_ultralytics_ow
         attempt_download_asset("yolo26n.pt")
     assert isinstance(raised.value, ConnectionError) and isinstance(raised.value, FileNotFoundError)
     assert "yolov8n-p2-swarm.pt" in str(raised.value)
+
+
+def test_a_missing_checkpoint_path_says_where_ultralytics_writes_runs_and_downloads_nothing(tmp_path, monkeypatch):
+    # The README's `yolo val model=runs/detect/train/weights/best.pt` typed in another folder than the one
+    # ultralytics writes runs into: stock asks GitHub for its release list, then fails on the file.
+    from ultralytics import YOLO
+    from ultralytics.utils import SETTINGS, downloads
+
+    runs = tmp_path / "project" / "runs"
+    (runs / "detect" / "train" / "weights").mkdir(parents=True)
+    YOLO("yolov8n-p2.yaml").save(runs / "detect" / "train" / "weights" / "best.pt")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    monkeypatch.setitem(SETTINGS, "runs_dir", str(runs))
+    monkeypatch.setattr(downloads, "get_github_assets", lambda *a, **k: pytest.fail("a download was tried"))
+    with pytest.raises(FileNotFoundError, match="relative to .*elsewhere") as raised:
+        YOLO("runs/detect/train/weights/best.pt")
+    assert f"writes runs into {runs}" in str(raised.value)
+    assert f"{runs / 'detect' / 'train' / 'weights' / 'best.pt'} exists" in str(raised.value)
+    with pytest.raises(FileNotFoundError, match=r"Its newest weights: .*train.weights.best\.pt"):
+        YOLO("runs/detect/train2/weights/best.pt")  # not there either: the newest weights there are named
+    assert YOLO(str(runs / "detect" / "train" / "weights" / "best.pt")).task == "detect"  # the path it named works
+
+
+def test_a_missing_path_to_an_ultralytics_asset_name_is_left_to_ultralytics():
+    from srtod_yolo.weights import missing_path_message
+
+    assert missing_path_message("https://example.com/best.pt", "runs") is None  # a URL: ultralytics downloads it
+    assert missing_path_message("best.pt", "runs") is None  # a bare name: the asset and typo checks handle it
+    assert "does not exist." in missing_path_message("/no/such/best.pt", "runs")
+
+
+def test_a_missing_export_of_a_run_says_where_ultralytics_writes_runs(tmp_path, monkeypatch):
+    from ultralytics import YOLO
+    from ultralytics.utils import SETTINGS
+
+    runs = tmp_path / "runs"
+    (runs / "detect" / "train" / "weights" / "best_openvino_model").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path.parent)
+    monkeypatch.setitem(SETTINGS, "runs_dir", str(runs))
+    with pytest.raises(FileNotFoundError, match="best_openvino_model exists"):
+        YOLO("runs/detect/train/weights/best_openvino_model", task="detect")

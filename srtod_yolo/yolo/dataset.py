@@ -273,9 +273,11 @@ def shrink_summary(shapes: list[tuple[int, int]], imgsz, limit: float = SHRINK_L
     if not shrunk:
         return None
     largest = max(max(h, w) for h, w in shapes)
+    low, high = f"{min(shrunk):.1f}", f"{max(shrunk):.1f}"
+    factors = low if low == high else f"{low}x to {high}"  # one factor once: "2.0x", not "2.0x to 2.0x"
     side = max(imgsz) if isinstance(imgsz, (list, tuple)) else imgsz
     return (
-        f"{len(shrunk):,} of {len(shapes):,} images are downscaled {min(shrunk):.1f}x to {max(shrunk):.1f}x to fit "
+        f"{len(shrunk):,} of {len(shapes):,} images are downscaled {factors}x to fit "
         f"imgsz={side}, and their objects with them (a 6-px drone becomes {6 / max(shrunk):.1f} px). For tiny "
         f"objects, train at their own size (imgsz={largest}) or on native-scale tiles of them (srtod-yolo's "
         "docs/results.md, Protocol: native pixel scale)."

@@ -6,7 +6,8 @@
   `yolo export format=engine` on a machine without TensorRT says so instead of failing on CUDA or pip;
 - `prepare_export` is an `on_export_start` callback: it validates `srtod_output=...` against the format and the
   model, makes the SR-TOD layers keep their maps when one is exported, and records the SR-TOD settings in the
-  model's metadata (`srtod`, `srtod_output`);
+  model's metadata (`srtod`, `srtod_output`), and every model's head strides (`head_strides`, [4, 8, 16, 32] for a
+  P2 model), by which the predictor knows that an export is made for tiny objects;
 - `torch2onnx` wraps ultralytics' ONNX tracing: a model exported with `srtod_output=difference|mask` returns that
   map of its first SR-TOD layer as `output1` (B, 1, H, W) beside the detections `output0`, with the input's dynamic
   axes; and the fixed axes of every output (4 + nc channels) are written back as fixed.
@@ -88,6 +89,9 @@ def prepare_export(exporter) -> None:
     """
     keep_package_clean(exporter)
     model, args = exporter.model, exporter.args
+    strides = getattr(model, "stride", None)
+    if isinstance(strides, torch.Tensor) and strides.numel():  # so that the predictor knows a P2 export (shrinks)
+        exporter.metadata["head_strides"] = [int(s) for s in strides.flatten().tolist()]
     kind, fmt = srtod_output_of(args), str(args.format).lower()
     layers = _srtod_layers(model)
     if not layers:

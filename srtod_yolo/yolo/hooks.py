@@ -275,7 +275,7 @@ def _install() -> None:
 
     from .. import nn as srtod_nn
     from ..errors import OfflineWeightsError
-    from ..weights import misspelled_weights, offline_weights_message, resolve_weights
+    from ..weights import missing_path_message, misspelled_weights, offline_weights_message, resolve_weights
     from . import export as srtod_export
     from . import export_int8 as srtod_export_int8
     from . import model as srtod_model
@@ -290,7 +290,7 @@ def _install() -> None:
     _require(ul_utils, "DEFAULT_CFG_DICT", "DEFAULT_CFG")
     _require(callbacks_base, "default_callbacks")
     _require(export_engine, "torch2onnx")
-    _require(downloads, "attempt_download_asset")
+    _require(downloads, "attempt_download_asset", "GITHUB_ASSETS_NAMES")
     _require(ul_track, "TRACKER_MAP")
     _require(export_openvino, "torch2openvino")
     _require(export_onnx, "onnx_int8_quantize")
@@ -322,6 +322,10 @@ def _install() -> None:
                 hint = misspelled_config(typed or file)
                 if hint:
                     raise FileNotFoundError(f"'{typed}' does not exist. {hint}" if typed else f"{e}. {hint}") from e
+                if "runs" in Path(str(file)).parts:  # an export or file of a training run: say where runs are
+                    missing = missing_path_message(file, ul_utils.SETTINGS["runs_dir"])
+                    if missing:
+                        raise FileNotFoundError(missing) from e
                 raise
             _missed.name = None if found else str(file)
             return found
@@ -395,6 +399,11 @@ def _install() -> None:
         typo = misspelled_weights(file)
         if typo and not (Path(ul_utils.SETTINGS["weights_dir"]) / str(file)).exists():
             raise FileNotFoundError(typo)
+        missing = missing_path_message(file, ul_utils.SETTINGS["runs_dir"], ul_utils.SETTINGS["weights_dir"])
+        if missing and Path(str(file)).name not in downloads.GITHUB_ASSETS_NAMES:
+            # a path to a file of the user's (best.pt), not an asset to fetch into that path: nothing to download
+            # (stock asks GitHub for its release list, which warns twice offline, then fails on the file)
+            raise FileNotFoundError(missing)
         try:
             return stock_attempt_download_asset(file, *args, **kwargs)
         except ConnectionError as e:  # offline: say which checkpoints need no download (still a ConnectionError)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import cv2
@@ -18,7 +19,15 @@ from .results import SRTODResults
 from .sliced import SliceArgs, SlicedPredictionMixin
 from .tracks import TrackOutputMixin
 
-__all__ = ("SRTODPredictor", "finest_stride", "no_difference_map_message", "shrink_warning", "srtod_layers_of")
+__all__ = (
+    "SRTODPredictor",
+    "finest_stride",
+    "fixed_input_size",
+    "fixed_size_warning",
+    "no_difference_map_message",
+    "shrink_warning",
+    "srtod_layers_of",
+)
 
 
 def srtod_layers_of(model) -> list[SRTOD]:
@@ -30,20 +39,69 @@ def srtod_layers_of(model) -> list[SRTOD]:
 
 
 def finest_stride(model) -> int | None:
-    """The smallest stride of a PyTorch detection model's head (4 for a P2 model), or None (an export, no head)."""
+    """The smallest stride of a detection model's head (4 for a P2 model), or None where it cannot be known.
+
+    A PyTorch model (or an AutoBackend wrapping one) says so by its head; an export by the `head_strides` its
+    metadata records (`srtod_yolo.yolo.export.prepare_export`: every export made with srtod-yolo installed). An
+    export made without it has no head to read: None.
+    """
     module = getattr(model, "model", model)
     head = module.model[-1] if isinstance(module, torch.nn.Module) and hasattr(module, "model") else None
     strides = getattr(head, "stride", None)
-    return int(strides.min()) if isinstance(strides, torch.Tensor) and strides.numel() else None
+    if isinstance(strides, torch.Tensor) and strides.numel():
+        return int(strides.min())
+    strides = (getattr(model, "metadata", None) or {}).get("head_strides")
+    if isinstance(strides, str):  # ONNX keeps metadata values as strings
+        try:
+            strides = ast.literal_eval(strides)
+        except (ValueError, SyntaxError):
+            return None
+    return int(min(strides)) if isinstance(strides, (list, tuple)) and strides else None
 
 
-def shrink_warning(shape: tuple[int, int], imgsz, slice_size: int | None = None) -> str | None:
+def fixed_input_size(model) -> tuple[int, int] | None:
+    """An export's fixed input (height, width), which ultralytics uses instead of `imgsz`; None if it takes any.
+
+    ultralytics' predictor replaces the requested `imgsz` with the size a non-dynamic export was made at (its
+    metadata `imgsz`), without a word; a .pt, a .yaml and a `dynamic=True` export take the requested size.
+    """
+    size = getattr(model, "imgsz", None) if not getattr(model, "dynamic", False) else None
+    if size is None:
+        return None
+    size = list(size) if isinstance(size, (list, tuple)) else [int(size)]
+    return (int(size[0]), int(size[-1]))
+
+
+def fixed_size_warning(requested, fixed: tuple[int, int]) -> str | None:
+    """The warning for an `imgsz` that a fixed-size export cannot take, or None when it asked for that size.
+
+    Args:
+        requested (int | list[int]): The `imgsz` the run was given (or ultralytics' default, 640).
+        fixed (tuple[int, int]): The export's input (height, width), from `fixed_input_size`.
+    """
+    rh, rw = (requested, requested) if isinstance(requested, int) else (requested[0], requested[-1])
+    if (int(rh), int(rw)) == tuple(fixed):
+        return None
+    asked = rh if rh == rw else [rh, rw]
+    made = fixed[0] if fixed[0] == fixed[1] else list(fixed)
+    return (
+        f"imgsz={asked} is not used: this export takes inputs of {fixed[1]}x{fixed[0]} px only (exported at "
+        f"imgsz={made}), so every frame is letterboxed to that. To run at imgsz={asked}, export again with "
+        f"imgsz={asked} (or dynamic=True, which takes any size)."
+    )
+
+
+def shrink_warning(
+    shape: tuple[int, int], imgsz, slice_size: int | None = None, fixed_export: bool = False
+) -> str | None:
     """The warning for frames (or slices) that a tiny-object (P2) model sees shrunk to fit `imgsz`, or None.
 
     Args:
         shape (tuple[int, int]): A source frame's (height, width) in pixels.
         imgsz (int | list[int]): The network input size, one side or (height, width), as the predictor letterboxes.
         slice_size (int | None): With sliced inference, the side of the slices, each letterboxed to `imgsz`.
+        fixed_export (bool): The model is an export whose input size is fixed (`fixed_input_size`): the fix is to
+            export again at the frame's size, since passing `imgsz` does not change it.
 
     Returns:
         (str | None): A message naming the shrink factor and the fixes, when the letterbox scales the frame (or its
@@ -58,9 +116,16 @@ def shrink_warning(shape: tuple[int, int], imgsz, slice_size: int | None = None)
     loss = f"every object shrinks {shrink:.1f}x (a 6-px drone becomes {6 / shrink:.1f} px), and the tiniest drones "
     loss += "are lost first"
     if slice_size:
+        resize = f"export again with imgsz={slice_size}" if fixed_export else f"pass imgsz={slice_size}"
         return (
-            f"slices of {slice_size} px are letterboxed to imgsz={size}: {loss}. To keep them, pass imgsz={slice_size} "
+            f"slices of {slice_size} px are letterboxed to imgsz={size}: {loss}. To keep them, {resize} "
             f"or slice_size={max(ih, iw)} (slices the size the network sees)."
+        )
+    if fixed_export:
+        return (
+            f"frames of {w}x{h} px run at imgsz={size}, the fixed input size of this export: {loss}. To keep them, "
+            f"export again with imgsz={max(h, w)} (the frame at its own size) or dynamic=True, or predict with "
+            "slice=True (sliced inference, docs/sliced.md)."
         )
     return (
         f"frames of {w}x{h} px run at imgsz={size}: {loss}. To keep them, pass imgsz={max(h, w)} (the frame at its own "
@@ -133,10 +198,14 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
         # for tiny objects: decided here, so that preprocess does nothing per batch for any other model.
         self._shrink_pending = finest_stride(self.model) == 4
         self._shrink_slice = SliceArgs.from_args(self.args).size if self._shrink_pending and self.sliced else None
+        self._fixed_export = fixed_input_size(self.model) is not None
         frames = source if isinstance(source, (list, tuple)) else [source]
         for i, frame in enumerate(frames):
             check_frame(frame, f"source[{i}]" if isinstance(source, (list, tuple)) else "the source")
+        requested = self.args.imgsz  # ultralytics replaces it with a fixed-size export's own, silently
         super().setup_source(source, stride)
+        if self._fixed_export and (message := fixed_size_warning(requested, fixed_input_size(self.model))):
+            LOGGER.warning(message)
         try:
             self._check_files_and_videos()
         except HighBitDepthError:
@@ -173,7 +242,7 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
         """
         if getattr(self, "_shrink_pending", False) and isinstance(im, list):
             for frame in im:
-                message = shrink_warning(frame.shape[:2], self.imgsz, self._shrink_slice)
+                message = shrink_warning(frame.shape[:2], self.imgsz, self._shrink_slice, self._fixed_export)
                 if message:
                     LOGGER.warning(message)
                     self._shrink_pending = False

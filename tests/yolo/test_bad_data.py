@@ -166,7 +166,7 @@ def test_the_data_check_says_how_many_images_imgsz_downscales(tmp_path):
 
     build_dataset(tmp_path, train=6, val=2, seed=5, width=160, height=128, workers=0, video_frames=0)
     data = check_det_dataset(str(tmp_path / "data.yaml"))
-    for imgsz, expected in ((64, "6 of 6 images are downscaled 2.5x to 2.5x to fit imgsz=64"), (160, None)):
+    for imgsz, expected in ((64, "6 of 6 images are downscaled 2.5x to fit imgsz=64"), (160, None)):
         cfg = get_cfg(overrides={"imgsz": imgsz})
         text = logged(lambda: build_checked_dataset(cfg, data["train"], 4, data, mode="train"))  # noqa: B023
         notes = [line for line in text.splitlines() if "downscaled" in line]
@@ -175,6 +175,8 @@ def test_the_data_check_says_how_many_images_imgsz_downscales(tmp_path):
         else:
             assert len(notes) == 1 and expected in notes[0] and "imgsz=160" in notes[0], notes
     square = shrink_summary([(512, 640)], [320, 320])  # a validator of a fixed-size export sets imgsz to [h, w]
-    assert square.startswith("1 of 1 images are downscaled 2.0x to 2.0x to fit imgsz=320")
+    assert square.startswith("1 of 1 images are downscaled 2.0x to fit imgsz=320")
     mixed = shrink_summary([(256, 320), (512, 640), (512, 640)], 320)  # thermal whole, visible halved
-    assert mixed.startswith("2 of 3 images are downscaled 2.0x to 2.0x to fit imgsz=320") and "imgsz=640" in mixed
+    assert mixed.startswith("2 of 3 images are downscaled 2.0x to fit imgsz=320") and "imgsz=640" in mixed
+    ranged = shrink_summary([(256, 320), (480, 600), (512, 640)], 320)  # two factors: the range
+    assert ranged.startswith("2 of 3 images are downscaled 1.9x to 2.0x to fit imgsz=320")

@@ -1,5 +1,7 @@
 """What `yolo val` and `yolo predict` tell a user where a number or a map cannot exist."""
 
+import ast
+
 import numpy as np
 import pytest
 from conftest import logged
@@ -54,3 +56,41 @@ def test_sliced_inference_says_when_its_slices_shrink_to_fit_imgsz():
     assert "pass imgsz=640 or slice_size=320" in shrunk
     kept = logged(lambda: YOLO("yolov8n-p2.yaml").predict(frame, imgsz=640, slice=True, verbose=False))
     assert "shrinks" not in kept  # a 1920x1080 frame cut into 640-px slices at imgsz 640: native scale
+
+
+def _export(tmp_path, yaml: str, **kwargs) -> str:
+    """A fresh (untrained) model of `yaml` saved as a .pt in tmp_path and exported from there."""
+    weights = tmp_path / yaml.replace(".yaml", ".pt")
+    YOLO(yaml).save(weights)
+    return YOLO(str(weights)).export(**kwargs)
+
+
+def test_a_fixed_size_export_says_that_it_ignores_imgsz_and_that_frames_shrink(tmp_path):
+    """A static export runs at its own size whatever imgsz asks (ultralytics, silently); P2 frames then shrink."""
+    frame = np.zeros((512, 640, 3), np.uint8)  # a visible Halmstad frame's size
+    onnx = _export(tmp_path, "yolov8n-p2.yaml", format="onnx", imgsz=320)
+    text = logged(lambda: YOLO(onnx, task="detect").predict(frame, imgsz=640, verbose=False))
+    assert text.count("imgsz=640 is not used: this export takes inputs of 320x320 px only (exported at imgsz=320)") == 1
+    assert "frames of 640x512 px run at imgsz=320, the fixed input size of this export" in text
+    assert "export again with imgsz=640" in text and "pass imgsz" not in text  # passing imgsz cannot help here
+    asked = logged(lambda: YOLO(onnx, task="detect").predict(frame, imgsz=320, verbose=False))
+    assert "is not used" not in asked and "the fixed input size of this export" in asked  # still shrinks 2x
+
+
+def test_a_dynamic_export_takes_imgsz_and_a_stock_export_is_not_warned_about_shrinking(tmp_path):
+    frame = np.zeros((512, 640, 3), np.uint8)
+    dynamic = _export(tmp_path, "yolov8n-p2.yaml", format="onnx", imgsz=320, dynamic=True)
+    native = logged(lambda: YOLO(dynamic, task="detect").predict(frame, imgsz=640, verbose=False))
+    assert "is not used" not in native and "shrinks" not in native
+    shrunk = logged(lambda: YOLO(dynamic, task="detect").predict(frame, imgsz=320, verbose=False))
+    assert "frames of 640x512 px run at imgsz=320: every object shrinks 2.0x" in shrunk and "pass imgsz=640" in shrunk
+    stock = _export(tmp_path, "yolov8n.yaml", format="onnx", imgsz=320)  # not P2: no shrink warning, but imgsz
+    text = logged(lambda: YOLO(stock, task="detect").predict(frame, imgsz=640, verbose=False))
+    assert "imgsz=640 is not used" in text and "shrinks" not in text
+
+
+def test_an_export_records_its_head_strides_for_the_predictor(tmp_path):
+    from srtod_yolo.export import metadata
+
+    onnx = _export(tmp_path, "yolov8n-p2.yaml", format="onnx", imgsz=64)
+    assert ast.literal_eval(metadata(onnx)["head_strides"]) == [4, 8, 16, 32]
