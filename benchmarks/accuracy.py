@@ -64,8 +64,10 @@ ASSIGN = {"nwd": NWD, "full_nwd": NWD, "residual_nwd": NWD, "fuse_nwd": NWD}  # 
 AITOD_JSON = ("aitod_gt.json", "aitod_predictions.json")  # what `yolo val save_json=True` writes (metrics.aitod)
 
 
-def val_aitod(yolo, data, imgsz: int, folder: Path, batch: int = 16, save_json: bool = True):
+def val_aitod(yolo, data, imgsz: int, folder: Path, batch: int = 16, save_json: bool = True, iou: float = 0.7):
     """`yolo val` as a user runs it (conf 0.001, AI-TOD metrics), its files in `folder`.
+
+    `iou` is the NMS IoU threshold (ultralytics' default, 0.7, unless a study of it asks for another).
 
     Returns (metrics, (COCO ground truth, COCO detections)) with save_json, else (metrics, None); the two JSON
     files are what the paired image bootstrap (`benchmarks.paired`) reads.
@@ -76,6 +78,7 @@ def val_aitod(yolo, data, imgsz: int, folder: Path, batch: int = 16, save_json: 
         imgsz=imgsz,
         batch=batch,
         conf=0.001,
+        iou=iou,
         plots=False,
         workers=0,
         verbose=False,

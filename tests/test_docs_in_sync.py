@@ -108,3 +108,9 @@ def test_the_studys_detection_error_records_cover_every_finished_run(record, fol
     folders = [RESULTS / folder / label for label in saved["results"]]
     arms = dict(zip(saved["results"], arm_labels(folders)))
     assert by_arm(saved["results"], arms) == saved["arms"]
+
+
+def test_the_counting_page_shows_its_records_table():
+    record = json.loads((RESULTS / "nms_iou.json").read_text())
+    page = (REPO / "docs" / "counting.md").read_text()
+    assert record["table"].strip() in page and record["command"] in page
