@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.accuracy import AITOD_JSON, REPO, SUBSET_IMGSZ, machine, val_aitod
-from benchmarks.clip_val import TARGET_CLASS, clip_resamples, prepare_clip_frames
+from benchmarks.clip_val import TARGET_CLASS, TARGET_KEY, clip_resamples, prepare_clip_frames
 from benchmarks.common import command_line
-from benchmarks.paired import _box_iou, replicate_metrics
+from benchmarks.paired import _box_iou, paired_difference, replicate_metrics
 
 DEFAULT_IOU = 0.7  # ultralytics' default NMS IoU threshold (predict, val, track)
 CONF = 0.25  # ultralytics' default predict score threshold: the boxes a user sees
@@ -49,7 +49,9 @@ def user_counts(gt: dict, detections: list[dict], conf: float = CONF, hit: float
         over objects), frames, overcounted (frames showing more drone boxes than they hold drones), background
         (boxes hitting no object), boxes (all shown).
     """
-    drone = next(c["id"] for c in gt["categories"] if str(c.get("name", "")).lower() == TARGET_CLASS)
+    from srtod_yolo.metrics.aitod import category_id
+
+    drone = category_id(gt, TARGET_CLASS)
     objects, shown = {}, {}
     for a in gt["annotations"]:
         objects.setdefault(a["image_id"], []).append(a)
@@ -100,19 +102,20 @@ def evaluate(weights: str, ious: list[float], frames: dict[str, Path], work: Pat
                 "subset": subset,
                 "AP": float(values["AP"]),
                 "AP50": float(values["AP50"]),
-                "AP_drone": float(evaluate_coco(*class_subset(gt, detections, TARGET_CLASS))["AP"]),
+                TARGET_KEY: float(evaluate_coco(*class_subset(gt, detections, TARGET_CLASS))["AP"]),
                 "replicates": replicate_metrics(
-                    gt, detections, draws, ("AP", "AP50"), class_keys={"AP_drone": "drone"}
+                    gt, detections, draws, ("AP", "AP50"), class_keys={TARGET_KEY: TARGET_CLASS}
                 ),
                 **user_counts(gt, detections),
             }
             print(f"  iou={iou:g} {subset}: AP {rows[f'{iou:g}/{subset}']['AP'] * 100:.1f}", flush=True)
     for row in rows.values():
         base = rows[f"{DEFAULT_IOU:g}/{row['subset']}"]
-        for key in ("AP", "AP50", "AP_drone"):
-            diff = np.asarray(row["replicates"][key]) - np.asarray(base["replicates"][key])
-            row[f"d{key}"] = row[key] - base[key]
-            row[f"d{key}_interval"] = [float(v) for v in np.nanpercentile(diff, [2.5, 97.5])]
+        for key in ("AP", "AP50", TARGET_KEY):  # one checkpoint: the paired interval over clips only
+            pair = paired_difference(
+                *({0: {"value": r[key], "replicates": r["replicates"][key]}} for r in (row, base)), key
+            )
+            row[f"d{key}"], row[f"d{key}_interval"] = pair["mean"], pair["image_interval"]
     return rows
 
 
@@ -129,7 +132,7 @@ def table(rows: dict) -> str:
         ]
         for r in (r for r in rows.values() if r["subset"] == subset):
             cells = [f"{r['iou']:g}"]
-            for k in ("AP", "AP50", "AP_drone"):
+            for k in ("AP", "AP50", TARGET_KEY):
                 low, high = (100 * v for v in r[f"d{k}_interval"])
                 cells += [f"{100 * r[k]:.1f}", f"{100 * r[f'd{k}']:+.1f} [{low:+.1f}, {high:+.1f}]"]
             cells += [f"{r['found']} of {r['objects']}", str(r["extra"]), f"{r['overcounted']} of {r['frames']}"]

@@ -399,11 +399,12 @@ def _install() -> None:
         typo = misspelled_weights(file)
         if typo and not (Path(ul_utils.SETTINGS["weights_dir"]) / str(file)).exists():
             raise FileNotFoundError(typo)
-        missing = missing_path_message(file, ul_utils.SETTINGS["runs_dir"], ul_utils.SETTINGS["weights_dir"])
-        if missing and Path(str(file)).name not in downloads.GITHUB_ASSETS_NAMES:
-            # a path to a file of the user's (best.pt), not an asset to fetch into that path: nothing to download
-            # (stock asks GitHub for its release list, which warns twice offline, then fails on the file)
-            raise FileNotFoundError(missing)
+        # a path to a file of the user's (best.pt), not an asset to fetch into that path: nothing to download
+        # (stock asks GitHub for its release list, which warns twice offline, then fails on the file)
+        if Path(str(file)).name not in downloads.GITHUB_ASSETS_NAMES:
+            missing = missing_path_message(file, ul_utils.SETTINGS["runs_dir"], ul_utils.SETTINGS["weights_dir"])
+            if missing:
+                raise FileNotFoundError(missing)
         try:
             return stock_attempt_download_asset(file, *args, **kwargs)
         except ConnectionError as e:  # offline: say which checkpoints need no download (still a ConnectionError)

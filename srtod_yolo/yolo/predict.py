@@ -198,13 +198,14 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
         # for tiny objects: decided here, so that preprocess does nothing per batch for any other model.
         self._shrink_pending = finest_stride(self.model) == 4
         self._shrink_slice = SliceArgs.from_args(self.args).size if self._shrink_pending and self.sliced else None
-        self._fixed_export = fixed_input_size(self.model) is not None
+        fixed = fixed_input_size(self.model)
+        self._fixed_export = fixed is not None
         frames = source if isinstance(source, (list, tuple)) else [source]
         for i, frame in enumerate(frames):
             check_frame(frame, f"source[{i}]" if isinstance(source, (list, tuple)) else "the source")
         requested = self.args.imgsz  # ultralytics replaces it with a fixed-size export's own, silently
         super().setup_source(source, stride)
-        if self._fixed_export and (message := fixed_size_warning(requested, fixed_input_size(self.model))):
+        if fixed and (message := fixed_size_warning(requested, fixed)):
             LOGGER.warning(message)
         try:
             self._check_files_and_videos()
