@@ -2,6 +2,7 @@
 
 srtod synth out=datasets/droneswarms-synth train=1000 val=200 seed=0
 srtod convert dataset=visdrone raw=downloads/visdrone out=datasets/visdrone2019
+srtod val model=yolov8n-p2-halmstad.pt data=DIR/data.yaml
 srtod demo
 srtod info
 """
@@ -24,6 +25,9 @@ commands (with their arguments and defaults):
   convert  a real dataset to YOLO format
            dataset=droneswarms|aitod|visdrone|halmstad raw=DIR out=DIR mode=link (link, copy or move the images;
            halmstad also takes stride=10 val_every=4)
+  val      validate each image size of a split at its own size (a thermal 320x256 frame at 320, a visible
+           640x512 frame at 640) and merge the AI-TOD metrics; any other `yolo val` argument passes through
+           model=(required) data=(required) split=val imgsz=native project=runs_dir/detect name=val-native
   demo     fine-tune SR-TOD on synthetic swarms, predict real clips with the released weights
            out=demo epochs=3 imgsz=320 train=300 val=60 seed=0 vid_stride=1
   info     versions, hooks, shipped model and dataset YAMLs, released weights
@@ -32,14 +36,17 @@ Training, validation, prediction, tracking and export use the stock command: yol
 """
 
 
-def parse_args(tokens: list[str], allowed: dict) -> dict:
-    """Parse `key=value` tokens against the allowed keys (their defaults); values are read as YAML scalars."""
+def parse_args(tokens: list[str], allowed: dict, extra: bool = False) -> dict:
+    """Parse `key=value` tokens against the allowed keys (their defaults); values are read as YAML scalars.
+
+    With `extra=True` other keys are kept too (for a command that passes them on to ultralytics, which checks them).
+    """
     args = dict(allowed)
     for token in tokens:
         key, sep, value = token.partition("=")
         if not sep or not key:
             raise SystemExit(f"srtod: expected key=value, got '{token}'\n\n{USAGE}")
-        if key not in allowed:
+        if key not in allowed and not extra:
             raise SystemExit(f"srtod: unknown argument '{key}'; valid: {', '.join(sorted(allowed))}")
         args[key] = yaml.safe_load(value) if value else None
     return args
@@ -100,6 +107,17 @@ def _convert(tokens: list[str]) -> None:
             print(f"  data.yaml {line}")
 
 
+def _val(tokens: list[str]) -> None:
+    from .yolo.native_val import validate_native
+
+    a = parse_args(tokens, {"model": None, "data": None, "split": "val", "imgsz": "native", "name": "val-native"}, True)
+    missing = [k for k in ("model", "data") if a[k] is None]
+    if missing:
+        example = "model=yolov8n-p2-halmstad.pt data=DIR/data.yaml"
+        raise SystemExit(f"srtod val: {' and '.join(missing)} missing; e.g. {example}")
+    validate_native(**a)
+
+
 def _demo(tokens: list[str]) -> None:
     from .demo import run_demo
 
@@ -133,6 +151,7 @@ def _info(tokens: list[str]) -> None:
 COMMANDS: dict[str, Callable[[list[str]], None]] = {
     "synth": _synth,
     "convert": _convert,
+    "val": _val,
     "demo": _demo,
     "info": _info,
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ("MissingPackageError", "OfflineWeightsError")
+__all__ = ("DatasetDownloadError", "MissingPackageError", "OfflineWeightsError")
 
 
 class MissingPackageError(ModuleNotFoundError):
@@ -19,4 +19,13 @@ class OfflineWeightsError(ConnectionError, FileNotFoundError):
     A `ConnectionError`, as ultralytics' own download failure: callers that skip a step when offline (ultralytics'
     AMP check loads `yolo26n.pt` and skips on ConnectionError) go on doing so. A `FileNotFoundError` too: the commands
     print its message, which names the offline starting points, without a traceback.
+    """
+
+
+class DatasetDownloadError(ConnectionError, FileNotFoundError):
+    """A dataset's `download:` step could not fetch its archives (offline, or the server refused).
+
+    A `ConnectionError`, as ultralytics' own download failure, and a `FileNotFoundError`: the dataset is still not
+    there, and the commands print the message (the URL, the manual route) without a traceback. Nothing half-made is
+    left behind: the step removes the folders it created.
     """

@@ -35,14 +35,26 @@ def _yolo_val_files(name, data, imgsz, v, folder, sandbox, env):
     return tuple(json.loads((folder / f).read_text()) for f in AITOD_JSON)
 
 
+def _srtod_val_native(name, data, v, folder, sandbox, env):
+    """{'WxH' or 'all': (metrics, imgsz)} of `srtod val` (each image size at its own) on the released checkpoint."""
+    run(
+        ["srtod", "val", f"model={name}", f"data={data}", f"batch={v['batch']}", f"conf={v['conf']}", "plots=False"]
+        + ["workers=0", f"project={folder.parent}", f"name={folder.name}"],
+        cwd=sandbox,
+        env=env,
+    )
+    record = json.loads((folder / "metrics.json").read_text())
+    return {label: (g["metrics"], g["imgsz"]) for label, g in {**record["groups"], "all": record["all"]}.items()}
+
+
 @pytest.mark.slow
 @needs_halmstad
 @pytest.mark.parametrize("name", sorted(RECORDS))
 def test_released_weights_reproduce_their_recorded_val_metrics(name, sandbox, env, tmp_path):
-    """Each record is checked the way its benchmark measured it: one size for every frame, or (`--native` runs,
-    `imgsz_per_subset`) each sensor at its own size and 'all' from the two sets of predictions together."""
+    """Each record is checked the way its benchmark measured it: one size for every frame (`yolo val`), or
+    (`--native` runs, `imgsz_per_subset`) each sensor at its own size and 'all' from the two sets of predictions
+    together, which is what the `srtod val` command a user reproduces them with does."""
     from benchmarks.accuracy import prepare_halmstad, prepare_synth
-    from benchmarks.paired import merge_coco
 
     record = RECORDS[name]
     if record["dataset"] == "synth":  # the same val images rendered again (each image depends on its index alone)
@@ -51,17 +63,22 @@ def test_released_weights_reproduce_their_recorded_val_metrics(name, sandbox, en
     else:
         data = prepare_halmstad(tmp_path / "data")  # links to the shared frames; caches stay in tmp
     v = record["val"]
-    sizes = v.get("imgsz_per_subset") or {"all": v["imgsz"]}
-    files = {s: _yolo_val_files(name, data[s], z, v, tmp_path / f"val_{s}", sandbox, env) for s, z in sizes.items()}
-    if "all" not in files:
-        files["all"] = merge_coco(list(files.values()))
-    for subset, (gt, detections) in files.items():
-        measured, recorded = evaluate_coco(gt, detections), record["metrics"][subset]
+    sizes = v.get("imgsz_per_subset")
+    if sizes:  # thermal 320x256 frames at 320, visible 640x512 at 640: the groups srtod val makes by image size
+        native = _srtod_val_native(name, data["all"], v, tmp_path / "val_native", sandbox, env)
+        by_imgsz = {z: m for label, (m, z) in native.items() if label != "all"}
+        assert sorted(by_imgsz) == sorted(sizes.values())  # one group per sensor, each at the recorded size
+        measured = {"all": native["all"][0], **{s: by_imgsz[z] for s, z in sizes.items()}}
+    else:
+        gt_dt = _yolo_val_files(name, data["all"], v["imgsz"], v, tmp_path / "val_all", sandbox, env)
+        measured = {"all": evaluate_coco(*gt_dt)}
+    for subset, got in measured.items():
+        recorded = record["metrics"][subset]
         for key in ("AP", "AP50", "AP25", "AP_t", "AP_s", "AP_m"):
             if math.isnan(recorded[key]):  # no box of that size in the subset: n/a then and now
-                assert math.isnan(measured[key]), (subset, key)
+                assert math.isnan(got[key]), (subset, key)
             else:
-                assert measured[key] == pytest.approx(recorded[key], abs=0.001), (subset, key)  # within 0.1 AP
+                assert got[key] == pytest.approx(recorded[key], abs=0.001), (subset, key)  # within 0.1 AP
 
 
 def test_the_released_real_time_checkpoint_is_the_real_time_model():

@@ -9,12 +9,14 @@ and otherwise fails with a message saying where to get the data and where to put
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 from ultralytics.utils import ASSETS_URL, LOGGER
 from ultralytics.utils.downloads import download
 
+from ..errors import DatasetDownloadError
 from .convert import convert_aitod, convert_droneswarms, convert_halmstad, convert_visdrone, format_summary
 from .convert.halmstad import has_clips, locate_halmstad
 from .convert.visdrone import VISDRONE_SPLITS
@@ -51,6 +53,29 @@ def _raw_folder(root: Path, env: str, looks_right: str) -> Path | None:
     """The raw folder a user placed: `$env` if set, else `<root>/raw`; None if it lacks `looks_right`."""
     raw = Path(os.environ[env]).expanduser() if os.environ.get(env) else root / "raw"
     return raw if (raw / looks_right).exists() else None
+
+
+def _fetch(name: str, urls: str | list[str], raw: Path, root: Path, manual: str, **kwargs) -> None:
+    """Run ultralytics' `download` of `urls` into `raw`; on failure, remove the partial download and say what to do.
+
+    Raises:
+        DatasetDownloadError: The download failed; its message names the URL(s), the cause and `manual`, the way to
+            get the dataset without this step. `raw` (the step's scratch folder, removed after a success too) and
+            `root`, if that leaves it empty, are removed: nothing half-made is left for the next run.
+    """
+    try:
+        download(urls, dir=raw, **kwargs)
+    except (ConnectionError, OSError) as e:
+        shutil.rmtree(raw, ignore_errors=True)
+        if root.is_dir() and not any(root.iterdir()):
+            root.rmdir()
+        shown = "\n  ".join([urls] if isinstance(urls, str) else urls)
+        text = str(e).strip().splitlines()[-1] if str(e).strip() else ""
+        cause = re.sub(r"^\W*Download failure for \S+\s*", "", text).strip() or type(e).__name__  # the URL is below
+        raise DatasetDownloadError(
+            f"{name} could not be downloaded from\n  {shown}\n({cause})\n{manual}\n"
+            f"The partial download in '{raw}' was removed."
+        ) from e
 
 
 def prepare_droneswarms(root: str | Path) -> dict:
@@ -108,7 +133,12 @@ def download_visdrone(root: str | Path, splits: tuple[str, ...] = ("train", "val
     """
     root = Path(root)
     raw = root / "raw"
-    download([VISDRONE_URLS[s] for s in splits], dir=raw, unzip=True, delete=True, threads=min(len(splits), 3))
+    manual = (
+        "Without internet: download those zips elsewhere, unzip them into one folder and run "
+        f"`srtod convert dataset=visdrone raw=THAT_FOLDER out={root}`."
+    )
+    urls = [VISDRONE_URLS[s] for s in splits]
+    _fetch("VisDrone2019-DET", urls, raw, root, manual, unzip=True, delete=True, threads=min(len(splits), 3))
     summaries = _report("VisDrone", convert_visdrone(raw, root, mode="move"))
     shutil.rmtree(raw, ignore_errors=True)
     return summaries
@@ -126,9 +156,14 @@ def download_halmstad(root: str | Path, stride: int = 10, val_every: int = 4) ->
     """
     root = Path(root)
     raw = root / "raw"
-    download(HALMSTAD_LABELS_URL, dir=raw, unzip=True, delete=True)
+    manual = (
+        "Without internet: download the archive(s) elsewhere, unzip them into one folder and run "
+        f"`srtod convert dataset=halmstad raw=THAT_FOLDER out={root}`; or, with frames already in YOLO format (such "
+        "as a checkout's shared sample, shared/data/real-halmstad-drone/data.yaml), pass data=THEIR_data.yaml."
+    )
+    _fetch("The Halmstad drone dataset", HALMSTAD_LABELS_URL, raw, root, manual, unzip=True, delete=True)
     if not any(has_clips(folder / "Data") for folder in raw.iterdir()):  # LFS pointers or no Data/ in the fork
-        download(HALMSTAD_VIDEOS_URL, dir=raw, unzip=True, delete=True)
+        _fetch("The Halmstad drone dataset", HALMSTAD_VIDEOS_URL, raw, root, manual, unzip=True, delete=True)
     videos, labels = locate_halmstad(raw)
     summaries = convert_halmstad(videos, labels, root, stride=stride, val_every=val_every)
     shutil.rmtree(raw, ignore_errors=True)

@@ -244,7 +244,8 @@ class CheckedYOLODataset(YOLODataset):
             self.skipped["missing folders"] = len(self.missing_folders) + len(missing_labels)
             self.log_summary()
         if LOCAL_RANK in {-1, 0}:
-            message = shrink_summary([label["shape"] for label in labels if "shape" in label], self.imgsz)
+            shapes = [label["shape"] for label in labels if "shape" in label]
+            message = shrink_summary(shapes, self.imgsz, mode="train" if self.augment else "val")
             if message:
                 LOGGER.warning(f"{self.prefix}{message}")
         return labels
@@ -260,7 +261,9 @@ class CheckedYOLODataset(YOLODataset):
         return line
 
 
-def shrink_summary(shapes: list[tuple[int, int]], imgsz, limit: float = SHRINK_LIMIT) -> str | None:
+def shrink_summary(
+    shapes: list[tuple[int, int]], imgsz, limit: float = SHRINK_LIMIT, mode: str = "train"
+) -> str | None:
     """The data check's note on images that `imgsz` downscales by `limit` or more, or None when none are.
 
     Args:
@@ -268,6 +271,8 @@ def shrink_summary(shapes: list[tuple[int, int]], imgsz, limit: float = SHRINK_L
         imgsz (int | list[int]): The side images are resized to, or (height, width) as a validator of a fixed-size
             export sets it (`srtod_yolo.sizes.shrink_factor`).
         limit (float): The shrink factor from which an image is counted.
+        mode (str): "train" advises training at the images' own size or on native-scale tiles; "val" advises
+            validating at their own size, and `srtod val` (each size at its own) when the split mixes sizes.
     """
     shrunk = [f for f in (shrink_factor(shape, imgsz) for shape in shapes) if f >= limit]
     if not shrunk:
@@ -276,12 +281,18 @@ def shrink_summary(shapes: list[tuple[int, int]], imgsz, limit: float = SHRINK_L
     low, high = f"{min(shrunk):.1f}", f"{max(shrunk):.1f}"
     factors = low if low == high else f"{low}x to {high}"  # one factor once: "2.0x", not "2.0x to 2.0x"
     side = max(imgsz) if isinstance(imgsz, (list, tuple)) else imgsz
-    return (
+    head = (
         f"{len(shrunk):,} of {len(shapes):,} images are downscaled {factors}x to fit "
         f"imgsz={side}, and their objects with them (a 6-px drone becomes {6 / max(shrunk):.1f} px). For tiny "
-        f"objects, train at their own size (imgsz={largest}) or on native-scale tiles of them (srtod-yolo's "
-        "docs/results.md, Protocol: native pixel scale)."
     )
+    if mode == "train":
+        return head + (
+            f"objects, train at their own size (imgsz={largest}) or on native-scale tiles of them (srtod-yolo's "
+            "docs/results.md, Protocol: native pixel scale)."
+        )
+    mixed = len({max(h, w) for h, w in shapes}) > 1
+    each = ", or each image size at its own with `srtod val model=... data=...`, as the released weights were"
+    return head + f"objects, validate at their own size (imgsz={largest}){each if mixed else ''}."
 
 
 def build_checked_dataset(

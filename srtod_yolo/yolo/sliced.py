@@ -199,18 +199,34 @@ def merge_detections(
 def stitch_maps(maps: torch.Tensor, windows: np.ndarray, shape: tuple[int, int]) -> torch.Tensor:
     """Paste per-slice maps, each the letterboxed network input's size, into one map of the frame.
 
+    Where slices overlap, each pixel comes from the slice it lies deepest inside (farthest from that slice's edges
+    that are not the frame's). A slice's reconstruction fails along its own edges as a frame's does along the
+    frame's, so the simple maximum drew every slice's edge into the stitched map as a grid of lines; this way an
+    edge shows only where no other slice covers it, which is the frame's own edge.
+
     Args:
         maps (torch.Tensor): (N, 1, h, w) maps of N slices of one frame, at network-input size (letterboxed).
         windows (np.ndarray): (N, 4) the slices' windows (x1, y1, x2, y2) in frame pixels.
         shape (tuple[int, int]): The frame's (height, width).
 
     Returns:
-        (torch.Tensor): (height, width) float map; the maximum where slices overlap, 0 where none reaches.
+        (torch.Tensor): (height, width) float map; 0 where no slice reaches.
     """
+    height, width = shape
     out = torch.zeros(shape, dtype=torch.float32, device=maps.device)
+    best = torch.full(shape, -1.0, dtype=torch.float32, device=maps.device)  # depth of the slice each pixel took
+    far = float(max(height, width))  # a side on the frame's edge does not count as an edge of the slice
     for m, (x1, y1, x2, y2) in zip(maps, windows):
-        piece = ops.scale_masks(m[None].float(), (int(y2 - y1), int(x2 - x1)))[0, 0]
-        out[y1:y2, x1:x2] = torch.maximum(out[y1:y2, x1:x2], piece)
+        x1, y1, x2, y2 = int(x1), int(y1), int(x2), int(y2)
+        piece = ops.scale_masks(m[None].float(), (y2 - y1, x2 - x1))[0, 0]
+        xs = torch.arange(x2 - x1, dtype=torch.float32, device=maps.device)
+        ys = torch.arange(y2 - y1, dtype=torch.float32, device=maps.device)
+        dx = torch.minimum(xs if x1 > 0 else xs + far, (x2 - x1 - 1 - xs) if x2 < width else xs + far)
+        dy = torch.minimum(ys if y1 > 0 else ys + far, (y2 - y1 - 1 - ys) if y2 < height else ys + far)
+        depth = torch.minimum(dy[:, None], dx[None, :])
+        take = depth > best[y1:y2, x1:x2]
+        out[y1:y2, x1:x2] = torch.where(take, piece, out[y1:y2, x1:x2])
+        best[y1:y2, x1:x2] = torch.where(take, depth, best[y1:y2, x1:x2])
     return out
 
 

@@ -114,6 +114,34 @@ def test_halmstad_download_unzips_converts_and_lays_out(tmp_path, monkeypatch, f
     assert summaries["train"]["clips"] == ["IR_DRONE_001", "V_DRONE_003"]
 
 
+@pytest.mark.parametrize("step", ["download_halmstad", "download_visdrone"])
+def test_a_failed_download_says_what_to_do_and_leaves_nothing_half_made(tmp_path, monkeypatch, step):
+    from srtod_yolo.errors import DatasetDownloadError
+
+    def offline(url, dir=None, **kwargs):  # as ultralytics' download fails offline, after creating its folder
+        Path(dir).mkdir(parents=True, exist_ok=True)
+        (Path(dir) / "partial.zip").write_bytes(b"PK")
+        raise ConnectionError(f"Download failure for {url}. Environment may be offline.")
+
+    monkeypatch.setattr(dl, "download", offline)
+    root = tmp_path / "datasets" / "some-set"
+    with pytest.raises(DatasetDownloadError) as caught:
+        getattr(dl, step)(root)
+    message = str(caught.value)
+    assert "could not be downloaded" in message and "may be offline" in message
+    assert ("srtod convert dataset=halmstad" if "halmstad" in step else "srtod convert dataset=visdrone") in message
+    urls = [dl.HALMSTAD_LABELS_URL] if "halmstad" in step else list(dl.VISDRONE_URLS.values())
+    assert all(url in message for url in urls)
+    assert isinstance(caught.value, FileNotFoundError) and isinstance(caught.value, ConnectionError)
+    assert not root.exists() and (tmp_path / "datasets").is_dir()  # raw/ and the empty root gone, nothing else
+
+    root.mkdir(parents=True)
+    (root / "kept.txt").write_text("the user's")  # a root holding something else keeps it
+    with pytest.raises(DatasetDownloadError):
+        getattr(dl, step)(root)
+    assert sorted(p.name for p in root.iterdir()) == ["kept.txt"]
+
+
 def test_droneswarms_and_aitod_convert_what_the_user_placed_or_say_where_to_put_it(tmp_path, monkeypatch):
     monkeypatch.delenv(dl.DRONESWARMS_ENV, raising=False)
     monkeypatch.delenv(dl.AITOD_ENV, raising=False)

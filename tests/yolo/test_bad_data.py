@@ -178,5 +178,10 @@ def test_the_data_check_says_how_many_images_imgsz_downscales(tmp_path):
     assert square.startswith("1 of 1 images are downscaled 2.0x to fit imgsz=320")
     mixed = shrink_summary([(256, 320), (512, 640), (512, 640)], 320)  # thermal whole, visible halved
     assert mixed.startswith("2 of 3 images are downscaled 2.0x to fit imgsz=320") and "imgsz=640" in mixed
+    assert "train at their own size" in mixed and "srtod val" not in mixed
+    checked = shrink_summary([(256, 320), (512, 640), (512, 640)], 320, mode="val")  # validation: `srtod val`
+    assert "validate at their own size (imgsz=640)" in checked and "srtod val" in checked and "train" not in checked
+    one_size = shrink_summary([(512, 640)], 320, mode="val")  # one size: imgsz is the whole answer
+    assert "imgsz=640" in one_size and "srtod val" not in one_size
     ranged = shrink_summary([(256, 320), (480, 600), (512, 640)], 320)  # two factors: the range
     assert ranged.startswith("2 of 3 images are downscaled 1.9x to 2.0x to fit imgsz=320")

@@ -77,11 +77,23 @@ def test_merge_keeps_classes_apart_unless_agnostic():
     assert merge_detections(two_classes, "NMS", "IOU", 0.5, agnostic=True)[:, 5].tolist() == [0]
 
 
-def test_stitched_map_is_the_maximum_where_slices_overlap():
+def test_stitched_map_takes_each_pixel_from_the_slice_it_lies_deepest_in():
     maps = torch.stack([torch.full((1, 8, 8), 0.2), torch.full((1, 8, 8), 0.5)])
     windows = np.array([[0, 0, 8, 8], [4, 0, 12, 8]])
     full = stitch_maps(maps, windows, (8, 16)).numpy()
-    assert np.allclose(full[:, :4], 0.2) and np.allclose(full[:, 4:12], 0.5) and np.allclose(full[:, 12:], 0)
+    # overlap x 4..7: slice 0's inner edge is x=7, slice 1's is x=4; the seam falls halfway
+    assert np.allclose(full[:, :6], 0.2) and np.allclose(full[:, 6:12], 0.5) and np.allclose(full[:, 12:], 0)
+
+
+def test_stitched_map_draws_no_slice_edges_inside_the_frame():
+    # a 2x2 grid of 8x8 slices over a 12x12 frame, each map lit along its whole border (where a reconstruction
+    # fails); the stitched map keeps the frame's own border and nothing inside it
+    ring = torch.zeros(1, 8, 8)
+    ring[:, 0, :] = ring[:, -1, :] = ring[:, :, 0] = ring[:, :, -1] = 1.0
+    windows = np.array([[0, 0, 8, 8], [4, 0, 12, 8], [0, 4, 8, 12], [4, 4, 12, 12]])
+    full = stitch_maps(ring.expand(4, 1, 8, 8), windows, (12, 12)).numpy()
+    assert full[0].all() and full[-1].all() and full[:, 0].all() and full[:, -1].all()
+    assert not full[1:-1, 1:-1].any(), full
 
 
 @pytest.mark.parametrize(
