@@ -60,15 +60,18 @@ def _fetch(name: str, urls: str | list[str], raw: Path, root: Path, manual: str,
 
     Raises:
         DatasetDownloadError: The download failed; its message names the URL(s), the cause and `manual`, the way to
-            get the dataset without this step. `raw` (the step's scratch folder, removed after a success too) and
-            `root`, if that leaves it empty, are removed: nothing half-made is left for the next run.
+            get the dataset without this step. `raw` (the step's scratch folder, removed after a success too) is
+            removed, and so are `root` and the folders above it that this call created (ultralytics' datasets_dir on
+            a first run), where that leaves them empty: nothing half-made is left for the next run.
     """
+    created = [p for p in (root, *root.parents) if not p.exists()]  # root first, then the new folders above it
     try:
         download(urls, dir=raw, **kwargs)
     except (ConnectionError, OSError) as e:
         shutil.rmtree(raw, ignore_errors=True)
-        if root.is_dir() and not any(root.iterdir()):
-            root.rmdir()
+        for folder in [root, *created]:  # root always (a folder left empty), the others if this call made them
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
         shown = "\n  ".join([urls] if isinstance(urls, str) else urls)
         text = str(e).strip().splitlines()[-1] if str(e).strip() else ""
         cause = re.sub(r"^\W*Download failure for \S+\s*", "", text).strip() or type(e).__name__  # the URL is below

@@ -25,6 +25,7 @@ __all__ = (
     "fixed_input_size",
     "fixed_size_warning",
     "no_difference_map_message",
+    "enlarge_warning",
     "shrink_warning",
     "srtod_layers_of",
 )
@@ -134,6 +135,43 @@ def shrink_warning(
     )
 
 
+def enlarge_warning(
+    shape: tuple[int, int], imgsz, slice_size: int | None = None, fixed_export: bool = False
+) -> str | None:
+    """The warning for frames (or slices) that a tiny-object (P2) model sees enlarged to fill `imgsz`, or None.
+
+    The letterbox scales a frame smaller than `imgsz` up (ultralytics' `scaleup`): a model trained at the frames'
+    native pixel scale then sees every drone larger than it learned them. On the released `yolov8n-p2-halmstad.pt`,
+    running the thermal 320x256 val frames at 640 instead of 320 lowers the val AP from 14.7 to 11.1
+    (weights/README.md).
+
+    Args:
+        shape (tuple[int, int]): A source frame's (height, width) in pixels.
+        imgsz (int | list[int]): The network input size, one side or (height, width), as the predictor letterboxes.
+        slice_size (int | None): With sliced inference, the side of the slices; a frame smaller than a slice is one
+            slice of its own size, letterboxed to `imgsz` like a whole frame.
+        fixed_export (bool): The model is an export whose input size is fixed: the fix is to export again.
+
+    Returns:
+        (str | None): A message naming the factor and the fix, when the letterbox scales the frame (or its slices) up
+            by `srtod_yolo.sizes.SHRINK_LIMIT` or more; None otherwise.
+    """
+    h, w = (min(slice_size, shape[0]), min(slice_size, shape[1])) if slice_size else shape
+    shrink = shrink_factor((h, w), imgsz)
+    if shrink <= 0 or 1 / shrink < SHRINK_LIMIT:
+        return None
+    grow = 1 / shrink
+    ih, iw = (imgsz, imgsz) if isinstance(imgsz, int) else (imgsz[0], imgsz[-1])
+    size = ih if ih == iw else [ih, iw]
+    what = f"frames of {w}x{h} px" + (f" (smaller than slice_size={slice_size}: one slice each)" if slice_size else "")
+    fix = f"export again with imgsz={max(h, w)}" if fixed_export else f"pass imgsz={max(h, w)} for them"
+    return (
+        f"{what} are enlarged {grow:.1f}x to imgsz={size}: every object with them (a 6-px drone becomes "
+        f"{6 * grow:.0f} px), larger than a model trained at native pixel scale saw it, which costs accuracy. "
+        f"{fix[0].upper() + fix[1:]} (the frame at its own size)."
+    )
+
+
 def no_difference_map_message(meta: dict) -> str:
     """Why `save_diff=True` has nothing to save, for a model without SR-TOD layers and without a map output.
 
@@ -196,8 +234,9 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
         """
         # Once per run (each predict/track call sets its source up again), and for P2 models only, which are made
         # for tiny objects: decided here, so that preprocess does nothing per batch for any other model.
-        self._shrink_pending = finest_stride(self.model) == 4
-        self._shrink_slice = SliceArgs.from_args(self.args).size if self._shrink_pending and self.sliced else None
+        p2 = finest_stride(self.model) == 4
+        self._scale_pending = {"shrink", "enlarge"} if p2 else set()
+        self._shrink_slice = SliceArgs.from_args(self.args).size if p2 and self.sliced else None
         fixed = fixed_input_size(self.model)
         self._fixed_export = fixed is not None
         frames = source if isinstance(source, (list, tuple)) else [source]
@@ -237,16 +276,21 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
                 )
 
     def preprocess(self, im):
-        """The stock preprocessing; first, once per run, say when a P2 model's frames (or slices) shrink to fit `imgsz`.
+        """The stock preprocessing; first, once per run each, say when a P2 model's frames shrink or are enlarged.
 
-        Every frame is checked until one does: a folder may mix sizes.
+        Frames (or slices) that shrink to fit `imgsz` and frames enlarged to fill it get one warning each. Every frame
+        is checked until both have been said: a folder may mix sizes.
         """
-        if getattr(self, "_shrink_pending", False) and isinstance(im, list):
+        pending = getattr(self, "_scale_pending", None)
+        if pending and isinstance(im, list):
             for frame in im:
-                message = shrink_warning(frame.shape[:2], self.imgsz, self._shrink_slice, self._fixed_export)
-                if message:
-                    LOGGER.warning(message)
-                    self._shrink_pending = False
+                for name, warning in (("shrink", shrink_warning), ("enlarge", enlarge_warning)):
+                    if name in pending:
+                        message = warning(frame.shape[:2], self.imgsz, self._shrink_slice, self._fixed_export)
+                        if message:
+                            LOGGER.warning(message)
+                            pending.discard(name)
+                if not pending:
                     break
         return super().preprocess(im)
 

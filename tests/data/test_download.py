@@ -133,7 +133,8 @@ def test_a_failed_download_says_what_to_do_and_leaves_nothing_half_made(tmp_path
     urls = [dl.HALMSTAD_LABELS_URL] if "halmstad" in step else list(dl.VISDRONE_URLS.values())
     assert all(url in message for url in urls)
     assert isinstance(caught.value, FileNotFoundError) and isinstance(caught.value, ConnectionError)
-    assert not root.exists() and (tmp_path / "datasets").is_dir()  # raw/ and the empty root gone, nothing else
+    assert not root.exists() and not (tmp_path / "datasets").exists()  # raw/, root and the datasets dir it made
+    assert tmp_path.is_dir()  # what was there before stays
 
     root.mkdir(parents=True)
     (root / "kept.txt").write_text("the user's")  # a root holding something else keeps it

@@ -48,6 +48,31 @@ def test_a_p2_model_says_when_frames_shrink_to_fit_imgsz_once_per_run():
     assert mixed.count("frames of 640x512 px run at imgsz=320") == 1
 
 
+def test_a_p2_model_says_when_frames_are_enlarged_to_fill_imgsz_once_per_run():
+    thermal = np.zeros((256, 320, 3), np.uint8)  # a thermal Halmstad frame's size
+    enlarged = logged(lambda: YOLO("yolov8n-p2.yaml").predict([thermal, thermal], imgsz=640, verbose=False))
+    assert enlarged.count("frames of 320x256 px are enlarged 2.0x to imgsz=640") == 1
+    assert "a 6-px drone becomes 12 px" in enlarged and "Pass imgsz=320" in enlarged
+    native = logged(lambda: YOLO("yolov8n-p2.yaml").predict(thermal, imgsz=320, verbose=False))
+    assert "enlarged" not in native
+    slight = logged(lambda: YOLO("yolov8n-p2.yaml").predict(thermal, imgsz=416, verbose=False))
+    assert "enlarged" not in slight  # 1.3x: below the limit
+    stock = logged(lambda: YOLO("yolov8n.yaml").predict(thermal, imgsz=640, verbose=False))
+    assert "enlarged" not in stock  # only P2 models
+    visible = np.zeros((512, 640, 3), np.uint8)  # a folder of both sizes at 320: both notes, each once
+    both = logged(lambda: YOLO("yolov8n-p2.yaml").predict([visible, thermal, visible], imgsz=320, verbose=False))
+    assert both.count("shrinks 2.0x") == 1 and "enlarged" not in both
+    both = logged(lambda: YOLO("yolov8n-p2.yaml").predict([visible, thermal, thermal], imgsz=640, verbose=False))
+    assert both.count("enlarged 2.0x") == 1 and "shrinks" not in both
+
+
+def test_sliced_inference_says_when_a_frame_smaller_than_a_slice_is_enlarged():
+    pytest.importorskip("sahi")
+    thermal = np.zeros((256, 320, 3), np.uint8)
+    text = logged(lambda: YOLO("yolov8n-p2.yaml").predict(thermal, imgsz=640, slice=True, verbose=False))
+    assert "frames of 320x256 px (smaller than slice_size=640: one slice each) are enlarged 2.0x" in text
+
+
 def test_sliced_inference_says_when_its_slices_shrink_to_fit_imgsz():
     pytest.importorskip("sahi")
     frame = np.zeros((1080, 1920, 3), np.uint8)
