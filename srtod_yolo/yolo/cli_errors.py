@@ -17,6 +17,9 @@ Python code that imports ultralytics), an error that is the user's input is prin
   functions (a TypeError from a builtin) names none and keeps its traceback.
 
 Anything else (a bug, an interrupt) keeps Python's full traceback, and `SRTOD_YOLO_TRACEBACK=1` keeps it for all.
+
+Whatever the error, the run folders the failed command created and left empty (ultralytics makes `runs/detect/val`
+before it checks the data) are removed, so that a failed try does not push the next run to `val2`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 from ..errors import MissingPackageError
@@ -83,8 +87,52 @@ def short_message(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}\n(the full traceback: run the command again with {SWITCH}=1)\n"
 
 
+STARTED = time.time()  # when this process imported the module: folders made since are this command's
+
+
+def remove_empty_run_folders(since: float, argv: list[str] | None = None) -> list[Path]:
+    """Remove the empty run folders that a failed `yolo` command (`argv`, default `sys.argv[1:]`) made since `since`.
+
+    The folders are the command's own: named as ultralytics names its run (`name=`, else the mode: `val`, `val2`,
+    ...), in ultralytics' runs_dir (`runs/<task>/[<project>/]<name>`) or in an absolute `project=`, made at or after
+    `since` (epoch seconds) and empty. Another command's run, even one started meanwhile under another name, is not
+    touched. Returns the removed folders. Never raises: it runs while an error is being reported.
+    """
+    removed = []
+    try:
+        from ultralytics.cfg import MODES
+        from ultralytics.utils import SETTINGS
+
+        args = dict(token.partition("=")[::2] for token in (sys.argv[1:] if argv is None else argv) if "=" in token)
+        words = [token for token in (sys.argv[1:] if argv is None else argv) if "=" not in token]
+        name = args.get("name") or next((w for w in words if w in MODES), None)
+        if not name:
+            return removed
+        own = re.compile(re.escape(name) + r"-?\d*")
+        roots = [Path(SETTINGS["runs_dir"])]
+        if args.get("project") and Path(args["project"]).is_absolute():
+            roots.append(Path(args["project"]))
+        for root in roots:
+            for pattern in (f"*/*/{name}*", f"*/{name}*", f"{name}*"):
+                for folder in root.glob(pattern):
+                    if not (own.fullmatch(folder.name) and folder.is_dir()):
+                        continue
+                    if folder.stat().st_ctime >= since - 1 and not any(folder.iterdir()):
+                        folder.rmdir()
+                        removed.append(folder)
+        project = roots[1] if len(roots) > 1 else None  # an absolute project= the command made and left empty
+        new = project is not None and project.is_dir() and project.stat().st_ctime >= since - 1
+        if removed and new and not any(project.iterdir()):
+            project.rmdir()
+            removed.append(project)
+    except Exception:  # noqa: BLE001 (reporting the error matters more than tidying up)
+        pass
+    return removed
+
+
 def excepthook(kind, error, tb, fallback=None) -> None:
     """`sys.excepthook` for the commands: the message alone for a user error, else `fallback` (Python's)."""
+    remove_empty_run_folders(STARTED)
     if os.environ.get(SWITCH, "0") != "1" and isinstance(error, Exception) and is_user_error(error):
         sys.stderr.write(short_message(error))
         return

@@ -74,3 +74,34 @@ def test_yolo_with_a_missing_source_prints_the_message_not_a_traceback(env, tmp_
     assert short.stderr.strip().endswith(f"run the command again with {cli_errors.SWITCH}=1)")
     full = _yolo(*args, env=env, cwd=tmp_path, **{cli_errors.SWITCH: "1"})
     assert full.returncode != 0 and "Traceback (most recent call last)" in full.stderr
+
+
+def test_a_failed_command_removes_only_the_empty_run_folders_it_made(tmp_path):
+    import time
+
+    project = tmp_path / "runs"
+    for name in ("val", "val2", "train", "val-notes"):
+        (project / name).mkdir(parents=True)
+    (project / "val2" / "predictions.json").write_text("{}")  # a run with results stays
+    argv = ["val", "model=m.pt", "data=d.yaml", f"project={project}"]
+    later = cli_errors.remove_empty_run_folders(time.time() + 10, argv)  # all made before the command started
+    assert later == [] and (project / "val").is_dir()
+    removed = cli_errors.remove_empty_run_folders(time.time() - 5, argv)
+    assert removed == [project / "val"]  # not val2 (holds a file), train (another mode), val-notes (another name)
+    assert sorted(p.name for p in project.iterdir()) == ["train", "val-notes", "val2"]
+    named = ["predict", "name=mine", f"project={project}"]
+    (project / "mine3").mkdir()
+    assert cli_errors.remove_empty_run_folders(time.time() - 5, named) == [project / "mine3"]  # project not empty
+    for kept in ("train", "val-notes", "val2/predictions.json", "val2"):
+        (project / kept).unlink() if kept.endswith(".json") else (project / kept).rmdir()
+    (project / "val").mkdir()
+    assert cli_errors.remove_empty_run_folders(time.time() - 5, argv) == [project / "val", project]
+
+
+@pytest.mark.slow
+def test_yolo_val_of_a_missing_dataset_leaves_no_empty_run_folder(env, tmp_path):
+    project = tmp_path / "runs"
+    args = ("val", "model=yolov8n-p2.yaml", f"data={tmp_path / 'missing.yaml'}", f"project={project}")
+    failed = _yolo(*args, env=env, cwd=tmp_path)
+    assert failed.returncode != 0 and "missing.yaml" in failed.stderr and "Traceback" not in failed.stderr
+    assert not project.exists(), list(project.rglob("*"))  # its val folder and the project folder it made
