@@ -174,6 +174,10 @@ def test_the_data_check_says_how_many_images_imgsz_downscales(tmp_path):
             assert not notes
         else:
             assert len(notes) == 1 and expected in notes[0] and "imgsz=160" in notes[0], notes
+    cfg = get_cfg(overrides={"imgsz": 64})
+    text = logged(lambda: build_checked_dataset(cfg, data["val"], 4, data, mode="val"))  # a validator's dataset
+    notes = [line for line in text.splitlines() if "downscaled" in line]
+    assert len(notes) == 1 and "validate at their own size (imgsz=160)" in notes[0] and "train" not in notes[0]
     square = shrink_summary([(512, 640)], [320, 320])  # a validator of a fixed-size export sets imgsz to [h, w]
     assert square.startswith("1 of 1 images are downscaled 2.0x to fit imgsz=320")
     mixed = shrink_summary([(256, 320), (512, 640), (512, 640)], 320)  # thermal whole, visible halved
