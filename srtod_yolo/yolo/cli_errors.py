@@ -103,8 +103,9 @@ def remove_empty_run_folders(since: float, argv: list[str] | None = None) -> lis
         from ultralytics.cfg import MODES
         from ultralytics.utils import SETTINGS
 
-        args = dict(token.partition("=")[::2] for token in (sys.argv[1:] if argv is None else argv) if "=" in token)
-        words = [token for token in (sys.argv[1:] if argv is None else argv) if "=" not in token]
+        tokens = sys.argv[1:] if argv is None else argv
+        args = dict(token.partition("=")[::2] for token in tokens if "=" in token)
+        words = [token for token in tokens if "=" not in token]
         name = args.get("name") or next((w for w in words if w in MODES), None)
         if not name:
             return removed

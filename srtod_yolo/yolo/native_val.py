@@ -20,10 +20,9 @@ from PIL import Image
 
 from ..metrics import METRIC_KEYS, AITODEvaluator
 from ..sizes import size_legend
+from .val import AITOD_COLUMNS
 
 __all__ = ("group_by_size", "validate_native")
-
-NAMES = ("AP", "AP@.25", "AP50", "AP75", "AP_vt", "AP_t", "AP_s", "AP_m")  # the table's columns (METRIC_KEYS)
 
 
 def split_images(data: dict, split: str) -> list[str]:
@@ -56,10 +55,12 @@ def group_by_size(files: list[str]) -> dict[tuple[int, int], list[str]]:
 
 def _table(rows: dict[str, dict]) -> list[str]:
     """The AI-TOD table (x100) of each group and 'all', as `yolo val` prints its AI-TOD line."""
-    lines = [("%22s" + "%8s%11s" + "%9s" * len(NAMES)) % ("AI-TOD (maxDets 1500)", "images", "imgsz", *NAMES)]
+    lines = [
+        ("%22s" + "%8s%11s" + "%9s" * len(AITOD_COLUMNS)) % ("AI-TOD (maxDets 1500)", "images", "imgsz", *AITOD_COLUMNS)
+    ]
     for label, row in rows.items():
         cells = [f"{100 * v:9.1f}" if v == v else f"{'n/a':>9s}" for v in (row["metrics"][k] for k in METRIC_KEYS)]
-        lines.append(f"{label:>22s}{row['images']:8d}{row['imgsz']:>11}" + "".join(cells[: len(NAMES)]))
+        lines.append(f"{label:>22s}{row['images']:8d}{row['imgsz']:>11}" + "".join(cells[: len(AITOD_COLUMNS)]))
     if any(v != v for v in rows["all"]["metrics"].values()):
         lines.append(f"{'':22s} n/a: no ground-truth box of that size (AI-TOD sizes: {size_legend()})")
     return lines

@@ -92,6 +92,17 @@ def fixed_size_warning(requested, fixed: tuple[int, int]) -> str | None:
     )
 
 
+def _letterbox_scale(shape: tuple[int, int], imgsz, slice_size: int | None) -> tuple[int, int, float, int | list]:
+    """(h, w, shrink factor, imgsz as shown) of a frame, or of its slices, letterboxed to `imgsz`.
+
+    With `slice_size`, a slice is that side clipped to the frame (a frame smaller than a slice is one slice of its own
+    size); the factor is `srtod_yolo.sizes.shrink_factor` (< 1: enlarged); imgsz is shown as one side when square.
+    """
+    h, w = (min(slice_size, shape[0]), min(slice_size, shape[1])) if slice_size else shape
+    ih, iw = (imgsz, imgsz) if isinstance(imgsz, int) else (imgsz[0], imgsz[-1])
+    return h, w, shrink_factor((h, w), imgsz), ih if ih == iw else [ih, iw]
+
+
 def shrink_warning(
     shape: tuple[int, int], imgsz, slice_size: int | None = None, fixed_export: bool = False
 ) -> str | None:
@@ -108,19 +119,16 @@ def shrink_warning(
         (str | None): A message naming the shrink factor and the fixes, when the letterbox scales the frame (or its
             slices) down by `srtod_yolo.sizes.SHRINK_LIMIT` or more; None otherwise.
     """
-    h, w = (min(slice_size, shape[0]), min(slice_size, shape[1])) if slice_size else shape
-    shrink = shrink_factor((h, w), imgsz)
+    h, w, shrink, size = _letterbox_scale(shape, imgsz, slice_size)
     if shrink < SHRINK_LIMIT:
         return None
-    ih, iw = (imgsz, imgsz) if isinstance(imgsz, int) else (imgsz[0], imgsz[-1])
-    size = ih if ih == iw else [ih, iw]
     loss = f"every object shrinks {shrink:.1f}x (a 6-px drone becomes {6 / shrink:.1f} px), and the tiniest drones "
     loss += "are lost first"
     if slice_size:
         resize = f"export again with imgsz={slice_size}" if fixed_export else f"pass imgsz={slice_size}"
         return (
             f"slices of {slice_size} px are letterboxed to imgsz={size}: {loss}. To keep them, {resize} "
-            f"or slice_size={max(ih, iw)} (slices the size the network sees)."
+            f"or slice_size={max(size) if isinstance(size, list) else size} (slices the size the network sees)."
         )
     if fixed_export:
         return (
@@ -156,13 +164,10 @@ def enlarge_warning(
         (str | None): A message naming the factor and the fix, when the letterbox scales the frame (or its slices) up
             by `srtod_yolo.sizes.SHRINK_LIMIT` or more; None otherwise.
     """
-    h, w = (min(slice_size, shape[0]), min(slice_size, shape[1])) if slice_size else shape
-    shrink = shrink_factor((h, w), imgsz)
+    h, w, shrink, size = _letterbox_scale(shape, imgsz, slice_size)
     if shrink <= 0 or 1 / shrink < SHRINK_LIMIT:
         return None
     grow = 1 / shrink
-    ih, iw = (imgsz, imgsz) if isinstance(imgsz, int) else (imgsz[0], imgsz[-1])
-    size = ih if ih == iw else [ih, iw]
     what = f"frames of {w}x{h} px" + (f" (smaller than slice_size={slice_size}: one slice each)" if slice_size else "")
     fix = f"export again with imgsz={max(h, w)}" if fixed_export else f"pass imgsz={max(h, w)} for them"
     return (
@@ -236,7 +241,7 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
         # for tiny objects: decided here, so that preprocess does nothing per batch for any other model.
         p2 = finest_stride(self.model) == 4
         self._scale_pending = {"shrink", "enlarge"} if p2 else set()
-        self._shrink_slice = SliceArgs.from_args(self.args).size if p2 and self.sliced else None
+        self._scale_slice = SliceArgs.from_args(self.args).size if p2 and self.sliced else None
         fixed = fixed_input_size(self.model)
         self._fixed_export = fixed is not None
         frames = source if isinstance(source, (list, tuple)) else [source]
@@ -286,7 +291,7 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
             for frame in im:
                 for name, warning in (("shrink", shrink_warning), ("enlarge", enlarge_warning)):
                     if name in pending:
-                        message = warning(frame.shape[:2], self.imgsz, self._shrink_slice, self._fixed_export)
+                        message = warning(frame.shape[:2], self.imgsz, self._scale_slice, self._fixed_export)
                         if message:
                             LOGGER.warning(message)
                             pending.discard(name)

@@ -196,6 +196,15 @@ def merge_detections(
     return torch.as_tensor(out, dtype=det.dtype, device=det.device)
 
 
+def _edge_depth(lo: int, hi: int, size: int, far: float, device) -> torch.Tensor:
+    """Each pixel's distance to the nearer edge of the window [lo, hi) along one axis of a frame of `size` pixels.
+
+    Returns a (hi - lo,) float tensor; an edge on the frame's own border counts as `far` away.
+    """
+    steps = torch.arange(hi - lo, dtype=torch.float32, device=device)
+    return torch.minimum(steps if lo > 0 else steps + far, (hi - lo - 1 - steps) if hi < size else steps + far)
+
+
 def stitch_maps(maps: torch.Tensor, windows: np.ndarray, shape: tuple[int, int]) -> torch.Tensor:
     """Paste per-slice maps, each the letterboxed network input's size, into one map of the frame.
 
@@ -219,11 +228,9 @@ def stitch_maps(maps: torch.Tensor, windows: np.ndarray, shape: tuple[int, int])
     for m, (x1, y1, x2, y2) in zip(maps, windows):
         x1, y1, x2, y2 = int(x1), int(y1), int(x2), int(y2)
         piece = ops.scale_masks(m[None].float(), (y2 - y1, x2 - x1))[0, 0]
-        xs = torch.arange(x2 - x1, dtype=torch.float32, device=maps.device)
-        ys = torch.arange(y2 - y1, dtype=torch.float32, device=maps.device)
-        dx = torch.minimum(xs if x1 > 0 else xs + far, (x2 - x1 - 1 - xs) if x2 < width else xs + far)
-        dy = torch.minimum(ys if y1 > 0 else ys + far, (y2 - y1 - 1 - ys) if y2 < height else ys + far)
-        depth = torch.minimum(dy[:, None], dx[None, :])
+        depth = torch.minimum(
+            _edge_depth(y1, y2, height, far, maps.device)[:, None], _edge_depth(x1, x2, width, far, maps.device)
+        )
         take = depth > best[y1:y2, x1:x2]
         out[y1:y2, x1:x2] = torch.where(take, piece, out[y1:y2, x1:x2])
         best[y1:y2, x1:x2] = torch.where(take, depth, best[y1:y2, x1:x2])

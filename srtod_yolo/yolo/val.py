@@ -16,9 +16,11 @@ from ..metrics import METRIC_KEYS, AITODEvaluator, plot_pr_curves
 from ..sizes import size_legend
 from .dataset import build_checked_dataset
 
-__all__ = ("AITOD_MAX_DET", "TinyObjectValidator")
+__all__ = ("AITOD_COLUMNS", "AITOD_MAX_DET", "TinyObjectValidator")
 
 AITOD_MAX_DET = 1500
+# The AI-TOD line's column names, one per `srtod_yolo.metrics.METRIC_KEYS` entry in order (AR1500 not shown).
+AITOD_COLUMNS = ("AP", "AP@.25", "AP50", "AP75", "AP_vt", "AP_t", "AP_s", "AP_m")
 
 
 class TinyObjectValidator(DetectionValidator):
@@ -176,7 +178,7 @@ class TinyObjectValidator(DetectionValidator):
         """Print the stock table, then one line of AI-TOD metrics."""
         super().print_results()
         if self.aitod_results:
-            names = ("AP", "AP@.25", "AP50", "AP75", "AP_vt", "AP_t", "AP_s", "AP_m")
+            names = AITOD_COLUMNS
             values = [self.aitod_results[k] for k in METRIC_KEYS[: len(names)]]
             LOGGER.info(("%22s" + "%11s" * len(names)) % ("AI-TOD (maxDets 1500)", *names))
             cells = [f"{v:11.3g}" if np.isfinite(v) else f"{'n/a':>11s}" for v in values]
