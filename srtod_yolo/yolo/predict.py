@@ -150,8 +150,8 @@ def enlarge_warning(
 
     The letterbox scales a frame smaller than `imgsz` up (ultralytics' `scaleup`): a model trained at the frames'
     native pixel scale then sees every drone larger than it learned them. On the released `yolov8n-p2-halmstad.pt`,
-    running the thermal 320x256 val frames at 640 instead of 320 lowers the val AP from 14.7 to 11.1
-    (weights/README.md).
+    running the thermal 320x256 val frames at 640 instead of 320 lowers their val AP from 14.0 to 11.3
+    (`python -m benchmarks.native_scale`, benchmarks/results/native_scale.json).
 
     Args:
         shape (tuple[int, int]): A source frame's (height, width) in pixels.
