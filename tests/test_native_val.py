@@ -71,6 +71,18 @@ def test_bad_arguments_name_themselves(mixed_sizes, tmp_path):
         validate_native("yolov8n-p2-swarm.pt", mixed_sizes, imgsz="big", project=tmp_path)
     with pytest.raises(ValueError, match="split='test' is not in the data YAML"):
         validate_native("yolov8n-p2-swarm.pt", mixed_sizes, split="test", project=tmp_path)
+    with pytest.raises(FileNotFoundError, match="missing.pt"):
+        validate_native("missing.pt", mixed_sizes, project=tmp_path)
+    assert not any(tmp_path.iterdir())  # a failed run leaves no folder
+
+
+def test_a_run_that_fails_while_validating_removes_its_own_folder_only(mixed_sizes, tmp_path):
+    from srtod_yolo.yolo.native_val import validate_native
+
+    (tmp_path / "val-native").mkdir()  # an earlier run's: kept
+    with pytest.raises(SyntaxError, match="'confidence' is not a valid YOLO argument"):
+        validate_native("yolov8n-p2-swarm.pt", mixed_sizes, project=tmp_path, confidence=0.1)
+    assert [p.name for p in tmp_path.iterdir()] == ["val-native"]
 
 
 def test_the_command_needs_a_model_and_data_and_passes_other_arguments_to_ultralytics(mixed_sizes, sandbox, env):

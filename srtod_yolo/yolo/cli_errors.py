@@ -93,7 +93,7 @@ STARTED = time.time()  # when this process imported the module: folders made sin
 def remove_empty_run_folders(since: float, argv: list[str] | None = None) -> list[Path]:
     """Remove the empty run folders that a failed `yolo` command (`argv`, default `sys.argv[1:]`) made since `since`.
 
-    The folders are the command's own: named as ultralytics names its run (`name=`, else the mode: `val`, `val2`,
+    The folders are the command's own: named as ultralytics names its run (`name=`, else the mode: `val`, `val-2`,
     ...), in ultralytics' runs_dir (`runs/<task>/[<project>/]<name>`) or in an absolute `project=`, made at or after
     `since` (epoch seconds) and empty. Another command's run, even one started meanwhile under another name, is not
     touched. Returns the removed folders. Never raises: it runs while an error is being reported.

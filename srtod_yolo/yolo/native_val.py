@@ -11,6 +11,7 @@ into one evaluation, as docs/results.md's second study evaluates ("thermal at im
 from __future__ import annotations
 
 import json
+import shutil
 from collections import defaultdict
 from pathlib import Path
 from types import SimpleNamespace
@@ -66,6 +67,34 @@ def _table(rows: dict[str, dict]) -> list[str]:
     return lines
 
 
+def _validate_group(
+    yolo, validators: list, label: str, files: list[str], size: int, checked: dict, save_dir, overrides
+):
+    """Validate the size group `label` ('WxH') at imgsz `size` with the stock validator, in `save_dir`/`label`.
+
+    Its validator, holding the group's AI-TOD records, is appended to `validators` by `yolo`'s on_val_end callback.
+    """
+    from ultralytics.utils import LOGGER
+
+    listing = save_dir / f"images_{label}.txt"
+    listing.write_text("".join(f"{Path(f).absolute()}\n" for f in files), encoding="utf-8")
+    group_yaml = save_dir / f"data_{label}.yaml"
+    group_data = {"path": str(save_dir), "train": listing.name, "val": listing.name, "names": checked["names"]}
+    group_yaml.write_text(yaml.safe_dump({**group_data, "channels": checked.get("channels", 3)}, sort_keys=False))
+    LOGGER.info(f"\nsrtod val: {len(files)} images of {label} at imgsz={size}")
+    args = {**overrides, "data": str(group_yaml), "split": "val", "imgsz": size}
+    yolo.val(**args, project=str(save_dir), name=label, exist_ok=True)
+    validator = validators[-1]
+    if getattr(validator, "aitod", None) is None:
+        raise ValueError("srtod val needs the AI-TOD metrics: tiny_metrics=False turns them off")
+    return {
+        "images": len(files),
+        "imgsz": size,
+        "metrics": dict(validator.aitod_results),
+        "save_dir": str(validator.save_dir),
+    }
+
+
 def validate_native(
     model: str | Path,
     data: str | Path,
@@ -84,7 +113,7 @@ def validate_native(
         imgsz (int | str): 'native': each group of W x H images at max(W, H) (rounded up to the model's stride by
             ultralytics); a number: every group at that size, which equals one `yolo val imgsz=N`.
         project (str | Path | None): Parent folder of the results; None: ultralytics' `runs_dir`/detect.
-        name (str): Folder of the results inside `project`, numbered if it exists (val-native, val-native2, ...).
+        name (str): Folder of the results inside `project`, numbered if it exists (val-native, val-native-2, ...).
         **overrides: Further `yolo val` arguments (batch, conf, iou, device, half, max_det, ...), checked by
             ultralytics.
 
@@ -107,34 +136,25 @@ def validate_native(
         raise ValueError(f"imgsz={imgsz!r}: give 'native' (each image size at its own) or a positive integer")
     checked = check_det_dataset(str(data))
     groups = group_by_size(split_images(checked, split))
-    project = Path(project) if project else Path(SETTINGS["runs_dir"]) / "detect"
-    save_dir = increment_path(project / name, mkdir=True)
     described = ", ".join(f"{len(f)} of {w}x{h}" for (w, h), f in groups.items())
     LOGGER.info(f"srtod val: {sum(map(len, groups.values()))} {split} images of {len(groups)} sizes ({described})")
 
     validators = []  # each group's validator, caught at its end: it holds the group's AI-TOD records
     yolo = YOLO(str(model))
     yolo.add_callback("on_val_end", validators.append)
+    project = Path(project) if project else Path(SETTINGS["runs_dir"]) / "detect"
+    save_dir = increment_path(project / name, mkdir=True)  # made after every check that needs no validation
     result = {"groups": {}, "save_dir": str(save_dir)}
-    for (w, h), files in groups.items():
-        label, size = f"{w}x{h}", max(w, h) if imgsz == "native" else imgsz
-        listing = save_dir / f"images_{label}.txt"
-        listing.write_text("".join(f"{Path(f).absolute()}\n" for f in files), encoding="utf-8")
-        group_yaml = save_dir / f"data_{label}.yaml"
-        group_data = {"path": str(save_dir), "train": listing.name, "val": listing.name, "names": checked["names"]}
-        group_yaml.write_text(yaml.safe_dump({**group_data, "channels": checked.get("channels", 3)}, sort_keys=False))
-        LOGGER.info(f"\nsrtod val: {len(files)} images of {label} at imgsz={size}")
-        args = {**overrides, "data": str(group_yaml), "split": "val", "imgsz": size}
-        yolo.val(**args, project=str(save_dir), name=label, exist_ok=True)
-        validator = validators[-1]
-        if getattr(validator, "aitod", None) is None:
-            raise ValueError("srtod val needs the AI-TOD metrics: tiny_metrics=False turns them off")
-        result["groups"][label] = {
-            "images": len(files),
-            "imgsz": size,
-            "metrics": dict(validator.aitod_results),
-            "save_dir": str(validator.save_dir),
-        }
+    try:
+        for (w, h), files in groups.items():
+            size, label = max(w, h) if imgsz == "native" else imgsz, f"{w}x{h}"
+            args = (yolo, validators, label, files, size, checked, save_dir, overrides)
+            result["groups"][label] = _validate_group(*args)
+    except BaseException:
+        # A failed run (a bad ultralytics argument, an unreadable image, Ctrl-C) leaves no half-written folder: the
+        # folder is this call's own (increment_path numbers a new one each time).
+        shutil.rmtree(save_dir, ignore_errors=True)
+        raise
 
     merged = AITODEvaluator(validators[0].aitod.names, category_ids=validators[0].aitod.category_ids)
     for validator in validators:
