@@ -24,7 +24,8 @@ commands (with their arguments and defaults):
            out=datasets/droneswarms-synth train=1000 val=200 seed=0 width=640 height=512 video=150 workers=auto
   convert  a real dataset to YOLO format
            dataset=droneswarms|aitod|visdrone|halmstad raw=DIR out=DIR mode=link (link, copy or move the images;
-           halmstad also takes stride=10 val_every=4)
+           halmstad also takes stride=10 and val_every=4 or val_clips=FILE: the clips it names go to val, e.g.
+           val_clips=halmstad-drone-val-clips.txt, the val clips of the released weights' data)
   val      validate each image size of a split at its own size (a thermal 320x256 frame at 320, a visible
            640x512 frame at 640) and merge the AI-TOD metrics; any other `yolo val` argument passes through
            model=(required) data=(required) split=val imgsz=native project=runs_dir/detect name=val-native
@@ -81,17 +82,32 @@ def _convert(tokens: list[str]) -> None:
     from .data.convert import CONVERTERS, convert_dataset, format_summary
 
     a = parse_args(
-        tokens, {"dataset": None, "raw": None, "out": None, "mode": "link", "stride": None, "val_every": None}
+        tokens,
+        {
+            "dataset": None,
+            "raw": None,
+            "out": None,
+            "mode": "link",
+            "stride": None,
+            "val_every": None,
+            "val_clips": None,
+        },
     )
     missing = [k for k in ("dataset", "raw", "out") if a[k] is None]
     if missing:
         raise SystemExit(f"srtod convert: {', '.join(missing)} missing; e.g. dataset=visdrone raw=DIR out=DIR")
     if a["dataset"] not in CONVERTERS:
         raise SystemExit(f"srtod convert: unknown dataset '{a['dataset']}'; valid: {', '.join(CONVERTERS)}")
-    extra = {k: a[k] for k in ("stride", "val_every") if a[k] is not None}
+    extra = {k: a[k] for k in ("stride", "val_every", "val_clips") if a[k] is not None}
     if extra and a["dataset"] != "halmstad":
         raise SystemExit(f"srtod convert: {' and '.join(f'{k}=' for k in extra)} only work with dataset=halmstad")
+    if "val_every" in extra and "val_clips" in extra:
+        raise SystemExit("srtod convert: give val_every= or val_clips=, not both (val_clips= names the val clips)")
     try:
+        if "val_clips" in extra:
+            from .data.convert.halmstad import read_clip_list
+
+            extra["val_clips"] = read_clip_list(str(extra["val_clips"]))
         summaries = convert_dataset(a["dataset"], str(a["raw"]), str(a["out"]), mode=a["mode"], **extra)
     except (OSError, ValueError) as e:  # missing folders, unreadable files, bad rows: the message names them
         raise SystemExit(f"srtod convert: {e}") from e

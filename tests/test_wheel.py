@@ -24,12 +24,13 @@ CHECK = """
 import json, srtod_yolo, ultralytics
 from srtod_yolo.weights import released_weights, resolve_weights
 from srtod_yolo.yolo.hooks import _state, config_dirs
+from srtod_yolo.data.convert.halmstad import read_clip_list
 weights = resolve_weights("srtod-yolov8n-p2-halmstad.pt")
 released = sorted(released_weights())
 configs = [str(d) for d in config_dirs()]
 hooks = _state["installed"]
 print(json.dumps({"package": srtod_yolo.__file__, "hooks": hooks, "weights": weights, "configs": configs,
-                  "released": released}))
+                  "released": released, "val_clips": len(read_clip_list("halmstad-drone-val-clips.txt"))}))
 """
 
 
@@ -87,6 +88,7 @@ def test_the_wheel_installs_into_a_fresh_venv_and_predicts_from_another_director
     assert found["weights"] == str(site / "srtod_yolo" / "weights" / "srtod-yolov8n-p2-halmstad.pt")
     assert found["released"] == sorted(p.name for p in (REPO / "weights").glob("*.pt"))  # every checkpoint ships
     assert all(d.startswith(inside) and any(Path(d).glob("*.yaml")) for d in found["configs"]), found
+    assert found["val_clips"] == 124  # the Halmstad val clip list ships beside the dataset YAMLs
     out = in_fresh(str(yolo), "predict", "model=srtod-yolov8n-p2-halmstad.pt", "source=frame.png", "save=False")
     assert f"image 1/1 {elsewhere / 'frame.png'}: 256x320 1 drone" in out, out
     info = in_fresh(str(fresh / "bin" / "srtod"), "info")  # the wheel's own console script

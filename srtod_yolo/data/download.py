@@ -18,7 +18,7 @@ from ultralytics.utils.downloads import download
 
 from ..errors import DatasetDownloadError
 from .convert import convert_aitod, convert_droneswarms, convert_halmstad, convert_visdrone, format_summary
-from .convert.halmstad import has_clips, locate_halmstad
+from .convert.halmstad import has_clips, locate_halmstad, read_clip_list
 from .convert.visdrone import VISDRONE_SPLITS
 
 __all__ = (
@@ -147,27 +147,34 @@ def download_visdrone(root: str | Path, splits: tuple[str, ...] = ("train", "val
     return summaries
 
 
-def download_halmstad(root: str | Path, stride: int = 10, val_every: int = 4) -> dict:
+def download_halmstad(
+    root: str | Path, stride: int = 10, val_every: int = 4, val_clips: str | Path | None = None
+) -> dict:
     """Download the Halmstad drone-detection clips and their CSV labels (GitHub archives), convert them at `root`.
 
     The labels come from a fork of the video repository whose `Data/` tree is the same; if its archive already
     holds the clips, the video archive is not downloaded. Every `stride`-th frame becomes a PNG; clips are split
-    as `convert_halmstad` does. The unzipped archives (several GB) are removed afterwards.
+    as `convert_halmstad` does: the clips named in the file `val_clips` (`read_clip_list`; halmstad-drone.yaml
+    gives `halmstad-drone-val-clips.txt`) to val and the others to train, or by `val_every` without it. The
+    unzipped archives (several GB) are removed afterwards.
 
     Returns:
         (dict): Per-split summaries.
     """
     root = Path(root)
     raw = root / "raw"
+    names = read_clip_list(val_clips) if val_clips is not None else None  # a bad list fails before the download
+    how = f"val_clips={val_clips}" if val_clips is not None else f"val_every={val_every}"
     manual = (
         "Without internet: download the archive(s) elsewhere, unzip them into one folder and run "
-        f"`srtod convert dataset=halmstad raw=THAT_FOLDER out={root}`; or, with frames already in YOLO format (such "
-        "as a checkout's shared sample, shared/data/real-halmstad-drone/data.yaml), pass data=THEIR_data.yaml."
+        f"`srtod convert dataset=halmstad raw=THAT_FOLDER out={root} stride={stride} {how}`; or, with frames "
+        "already in YOLO format (such as a checkout's shared sample, shared/data/real-halmstad-drone/data.yaml), "
+        "pass data=THEIR_data.yaml."
     )
     _fetch("The Halmstad drone dataset", HALMSTAD_LABELS_URL, raw, root, manual, unzip=True, delete=True)
     if not any(has_clips(folder / "Data") for folder in raw.iterdir()):  # LFS pointers or no Data/ in the fork
         _fetch("The Halmstad drone dataset", HALMSTAD_VIDEOS_URL, raw, root, manual, unzip=True, delete=True)
     videos, labels = locate_halmstad(raw)
-    summaries = convert_halmstad(videos, labels, root, stride=stride, val_every=val_every)
+    summaries = convert_halmstad(videos, labels, root, stride=stride, val_every=val_every, val_clips=names)
     shutil.rmtree(raw, ignore_errors=True)
     return _report("Halmstad", summaries)

@@ -114,6 +114,36 @@ def test_halmstad_download_unzips_converts_and_lays_out(tmp_path, monkeypatch, f
     assert summaries["train"]["clips"] == ["IR_DRONE_001", "V_DRONE_003"]
 
 
+def test_halmstad_yaml_download_splits_by_the_shipped_val_clips(tmp_path, monkeypatch):
+    from srtod_yolo.data.convert.halmstad import read_clip_list
+
+    archives = halmstad_archives(tmp_path / "src", fork_has_videos=True)
+    monkeypatch.setattr(dl, "download", fake_downloader(archives, []))
+    listing = tmp_path / "val.txt"
+    listing.write_text("IR_DRONE_001\n")
+    summaries = dl.download_halmstad(tmp_path / "own", stride=2, val_clips=listing)
+    assert summaries["val"]["clips"] == ["IR_DRONE_001"] and summaries["train"]["clips"] == [
+        "IR_DRONE_002",
+        "V_DRONE_003",
+    ]
+    # what `yolo val data=halmstad-drone.yaml` runs when the set is missing (ultralytics execs the YAML's download)
+    script = yaml.safe_load((REPO / "cfg" / "datasets" / "halmstad-drone.yaml").read_text())["download"]
+    logged = []
+    monkeypatch.setattr(dl, "_report", lambda name, summaries: logged.append(summaries) or summaries)
+    exec(script, {"yaml": {"path": tmp_path / "halmstad-drone"}})
+    (summaries,) = logged
+    # none of the fixture's clips is a shipped val clip: all go to train, and the 124 listed ones are counted as absent
+    assert summaries["train"]["clips"] == ["IR_DRONE_001", "IR_DRONE_002", "V_DRONE_003"]
+    shipped = read_clip_list("halmstad-drone-val-clips.txt")
+    assert summaries["val"]["skipped"] == {"listed val clip not in the videos": len(shipped)} and len(shipped) == 124
+    requested = []
+    monkeypatch.setattr(dl, "download", fake_downloader(archives, requested))
+    with pytest.raises(ValueError, match="not a Halmstad clip name"):  # a bad list fails before any download
+        listing.write_text("drone-1\n")
+        dl.download_halmstad(tmp_path / "bad", val_clips=listing)
+    assert requested == [] and not (tmp_path / "bad").exists()
+
+
 @pytest.mark.parametrize("step", ["download_halmstad", "download_visdrone"])
 def test_a_failed_download_says_what_to_do_and_leaves_nothing_half_made(tmp_path, monkeypatch, step):
     from srtod_yolo.errors import DatasetDownloadError

@@ -25,6 +25,7 @@ __all__ = (
     "convert_halmstad",
     "has_clips",
     "locate_halmstad",
+    "read_clip_list",
     "read_label_csv",
     "split_of_clip",
 )
@@ -45,6 +46,49 @@ def read_label_csv(path: str | Path) -> dict[int, list[tuple[str, float, float, 
             except (KeyError, TypeError, ValueError) as e:
                 raise ValueError(f"{path}:{n}: expected frame,label,x,y,width,height, got {row}") from e
     return dict(frames)
+
+
+def read_clip_list(path: str | Path) -> list[str]:
+    """Clip names (e.g. 'IR_DRONE_025') from a text file, one a line, or a CSV with a `source_clip` column.
+
+    A text file may hold blank lines and `#` comments (a name may end in `.mp4`); a CSV is a frame manifest such as
+    the shared sample's `val/manifest.csv` (each clip once, however many of its frames it lists). A bare file name
+    not found in the working directory is looked up among srtod-yolo's dataset files: `halmstad-drone-val-clips.txt`
+    is the 124 clips of the real-halmstad-drone sample's val split, none of which the released `*-halmstad.pt`
+    weights were trained on.
+
+    Returns:
+        (list[str]): The names in file order, each once.
+
+    Raises:
+        FileNotFoundError: The file is missing (the message names the shipped lists).
+        ValueError: A name is not a Halmstad clip name (`IR|V_CLASS_NNN`), with its file and line; or none is given.
+    """
+    from ...yolo.hooks import config_dirs
+
+    path, shipped = Path(path), {p.name: p for p in config_dirs()[1].glob("*.txt")}
+    if not path.is_file() and len(path.parts) == 1 and path.name in shipped:
+        path = shipped[path.name]
+    if not path.is_file():
+        raise FileNotFoundError(f"Halmstad clip list '{path}' not found (shipped: {', '.join(sorted(shipped))})")
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    csv_rows = bool(lines) and "source_clip" in next(csv.reader(lines[:1]))
+    if csv_rows:
+        rows = [(n, row.get("source_clip") or "") for n, row in enumerate(csv.DictReader(lines), 2)]
+    else:
+        rows = [(n, line.split("#")[0]) for n, line in enumerate(lines, 1)]
+    names = []
+    for n, name in rows:
+        name = name.strip().removesuffix(".mp4")
+        if not name and csv_rows:
+            raise ValueError(f"{path}:{n}: the row has no source_clip")
+        if name and not CLIP.match(name):
+            raise ValueError(f"{path}:{n}: '{name}' is not a Halmstad clip name such as IR_DRONE_025 or V_BIRD_003")
+        if name and name not in names:
+            names.append(name)
+    if not names:
+        raise ValueError(f"{path}: no clip names in it")
+    return names
 
 
 def split_of_clip(index_in_group: int, val_every: int = 4) -> str:
@@ -88,6 +132,7 @@ def convert_halmstad(
     val_every: int = 4,
     clips: list[str] | None = None,
     frames: dict[str, Collection[int]] | None = None,
+    val_clips: Collection[str] | None = None,
 ) -> dict:
     """Decode every `stride`-th frame of each labelled clip into YOLO images (PNG, native size) and labels.
 
@@ -100,6 +145,9 @@ def convert_halmstad(
         clips (list[str] | None): Only these clips (e.g. ['IR_DRONE_001']); None: every clip found.
         frames (dict[str, Collection[int]] | None): Only these 0-based frames of these clips, in place of
             `stride` (e.g. to rebuild a chosen subset); clips not named are left out.
+        val_clips (Collection[str] | None): These clips go to 'val' and every other one to 'train', in place of
+            `val_every` (`read_clip_list('halmstad-drone-val-clips.txt')`: the shared sample's val clips). Listed
+            clips that are not in `videos` are counted in the val summary's `skipped`.
 
     Returns:
         (dict): Per-split summaries ('train', 'val'), each with the clips it holds.
@@ -120,7 +168,9 @@ def convert_halmstad(
     clip_splits = {"train": [], "val": []}
     for (sensor, _), members in sorted(groups.items()):
         for index, (_, video) in enumerate(sorted(members)):
-            split = split_of_clip(index, val_every)
+            split = (
+                split_of_clip(index, val_every) if val_clips is None else "val" if video.stem in val_clips else "train"
+            )
             csv_path = labels / f"output_{sensor}" / f"{video.stem}_LABELS.csv"
             if not csv_path.is_file():
                 writers[split].skipped["clip without label file"] += 1
@@ -128,6 +178,10 @@ def convert_halmstad(
             keep = set(frames[video.stem]) if frames is not None else None
             convert_clip(video, read_label_csv(csv_path), writers[split], stride, keep)
             clip_splits[split].append(video.stem)
+    if val_clips is not None:
+        listed = set(val_clips) - {video.stem for video in found}
+        if listed:
+            writers["val"].skipped["listed val clip not in the videos"] += len(listed)
     splits = {s: f"images/{s}" for s in ("train", "val") if clip_splits[s]}
     if not splits:
         raise FileNotFoundError(f"Halmstad: none of the clips in '{videos}' has a label file in '{labels}'")

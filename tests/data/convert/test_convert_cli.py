@@ -16,8 +16,9 @@ def test_srtod_convert_visdrone_prints_the_summary(tmp_path, env):
         ["srtod", "convert", "dataset=visdrone", f"raw={FIXTURES / 'visdrone'}", f"out={tmp_path / 'vd'}", "mode=copy"],
         cwd=tmp_path,
         env=env,
-    ).stdout
-    assert out.splitlines()[1:] == [
+    ).stdout.splitlines()
+    start = next(i for i, line in enumerate(out) if line.startswith("converted visdrone"))  # after ultralytics' notes
+    assert out[start + 1 :] == [
         "  train: 2 images, 3 boxes, 3 ignore regions; skipped: 1 image without annotation file, 1 unknown category 12",
         "  val: 1 images, 1 boxes, 0 ignore regions; skipped: nothing",
         "  splits found: train, val",
@@ -46,6 +47,12 @@ def test_srtod_convert_halmstad_takes_stride_and_val_every(tmp_path, capsys):
     main(["convert", "dataset=halmstad", f"raw={raw}", f"out={tmp_path / 'h'}", "stride=1", "val_every=0"])
     out = capsys.readouterr().out
     assert "train: 11 images, 11 boxes" in out and "1 clip without label file" in out
+    (tmp_path / "val.txt").write_text("IR_DRONE_002\n")
+    main(["convert", "dataset=halmstad", f"raw={raw}", f"out={tmp_path / 'v'}", f"val_clips={tmp_path / 'val.txt'}"])
+    out = capsys.readouterr().out
+    assert "val: 1 images, 1 boxes" in out and sorted(
+        p.name for p in (tmp_path / "v" / "images" / "val").iterdir()
+    ) == ["IR_DRONE_002_00000.png"]
 
 
 @pytest.mark.parametrize(
@@ -56,6 +63,8 @@ def test_srtod_convert_halmstad_takes_stride_and_val_every(tmp_path, capsys):
         (["dataset=visdrone"], "raw, out missing"),
         (["dataset=aitod", "raw=a", "out=b", "stride=5"], "stride= only work with dataset=halmstad"),
         (["dataset=aitod", "raw=a", "size=5"], "unknown argument 'size'"),
+        (["dataset=halmstad", "raw=a", "out=b", "val_every=2", "val_clips=v.txt"], "give val_every= or val_clips="),
+        (["dataset=halmstad", "raw=a", "out=b", "val_clips=v.txt"], "srtod convert: Halmstad clip list 'v.txt' not"),
     ],
 )
 def test_srtod_convert_refuses_bad_arguments_with_a_clear_message(args, message):

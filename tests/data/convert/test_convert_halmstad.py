@@ -11,7 +11,7 @@ from conftest import SHARED_DATA
 from test_convert_coco import texts
 
 from srtod_yolo.data.convert import convert_dataset, convert_halmstad
-from srtod_yolo.data.convert.halmstad import locate_halmstad, read_label_csv
+from srtod_yolo.data.convert.halmstad import locate_halmstad, read_clip_list, read_label_csv
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CLIPS = {  # name: (frames, width, height); V_BIRD_009 has no label file
@@ -129,3 +129,43 @@ def test_real_clips_give_the_shipped_frames_and_labels_exactly(tmp_path):
         ours_image = cv2.imread(str(tmp_path / "out" / "images" / "train" / f"{stem}.png"))
         shipped_image = cv2.imread(str(SHARED_DATA / r["split"] / "images" / f"{r['image']}.png"))
         assert np.array_equal(ours_image, shipped_image), f"{stem} pixels differ from {r['image']}.png"
+
+
+def test_val_clips_name_the_val_split_and_every_other_clip_is_train(halmstad_raw, tmp_path):
+    videos, labels = locate_halmstad(halmstad_raw)
+    listing = tmp_path / "val.txt"
+    listing.write_text("# held out\nV_DRONE_003.mp4\n\nIR_DRONE_001  # a comment\nIR_DRONE_077\nV_DRONE_003\n")
+    assert read_clip_list(listing) == ["V_DRONE_003", "IR_DRONE_001", "IR_DRONE_077"]
+    summary = convert_halmstad(videos, labels, tmp_path / "out", stride=1, val_clips=read_clip_list(listing))
+    assert summary["val"]["clips"] == ["IR_DRONE_001", "V_DRONE_003"] and summary["val"]["images"] == 6 + 3
+    assert summary["train"]["clips"] == ["IR_DRONE_002"]  # val_every's rule would have put it in val
+    assert summary["val"]["skipped"]["listed val clip not in the videos"] == 1  # IR_DRONE_077: said, not lost
+    assert sorted(p.name for p in (tmp_path / "out" / "images" / "val").iterdir())[0] == "IR_DRONE_001_00000.png"
+
+
+def test_a_clip_list_can_be_a_manifest_and_bad_lists_are_named(tmp_path):
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("image,source_clip,sensor\nva_1,V_DRONE_074,V\nva_2,IR_DRONE_087,IR\nva_3,V_DRONE_074,V\n")
+    assert read_clip_list(manifest) == ["V_DRONE_074", "IR_DRONE_087"]
+    manifest.write_text("image,source_clip\nva_1,V_DRONE_074\nva_2,\n")
+    with pytest.raises(ValueError, match=r"manifest\.csv:3: the row has no source_clip"):
+        read_clip_list(manifest)
+    bad = tmp_path / "bad.txt"
+    bad.write_text("IR_DRONE_001\nir_drone_2\n")
+    with pytest.raises(ValueError, match=r"bad\.txt:2: 'ir_drone_2' is not a Halmstad clip name"):
+        read_clip_list(bad)
+    bad.write_text("# nothing\n\n")
+    with pytest.raises(ValueError, match=r"bad\.txt: no clip names"):
+        read_clip_list(bad)
+    with pytest.raises(FileNotFoundError, match=r"'missing\.txt' not found \(shipped: halmstad-drone-val-clips\.txt"):
+        read_clip_list("missing.txt")
+
+
+def test_the_shipped_val_clip_list_is_the_sample_val_split_and_no_train_clip(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # a bare name is found among the shipped dataset files
+    shipped = read_clip_list("halmstad-drone-val-clips.txt")
+    assert len(shipped) == 124 and len({c.split("_")[0] for c in shipped}) == 2
+    if not (SHARED_DATA / "val" / "manifest.csv").is_file():
+        pytest.skip("the shared Halmstad sample is not here")
+    assert sorted(shipped) == sorted(read_clip_list(SHARED_DATA / "val" / "manifest.csv"))
+    assert not set(shipped) & set(read_clip_list(SHARED_DATA / "train" / "manifest.csv"))
