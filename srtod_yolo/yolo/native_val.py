@@ -87,9 +87,21 @@ def _validate_group(
     validator = validators[-1]
     if getattr(validator, "aitod", None) is None:
         raise ValueError("srtod val needs the AI-TOD metrics: tiny_metrics=False turns them off")
+    ran = validator.args.imgsz  # what the validator ran at: an export without dynamic=True replaces `size`
+    if isinstance(ran, (list, tuple)):  # ultralytics' (height, width)
+        ran = int(ran[0]) if len(set(ran)) == 1 else f"{int(ran[1])}x{int(ran[0])}"
+    if ran != size:
+        exported = Path(str(yolo.model_name)).suffix not in {".pt", ".yaml", ".yml"}
+        why = (
+            f"'{yolo.model_name}' has a fixed input size (exported without dynamic=True): every image runs at it. "
+            "Validate the .pt, or an export made with dynamic=True, to score each size at its own"
+            if exported
+            else "the stock validator rounded it to the model's stride"
+        )
+        LOGGER.warning(f"srtod val: the {label} images ran at imgsz={ran}, not {size}: {why}")
     return {
         "images": len(files),
-        "imgsz": size,
+        "imgsz": ran,
         "metrics": dict(validator.aitod_results),
         "save_dir": str(validator.save_dir),
     }
@@ -111,17 +123,18 @@ def validate_native(
         data (str | Path): A data YAML, as for `yolo val` (downloaded by its `download:` step if missing).
         split (str): The split to validate ('val', 'test' or 'train').
         imgsz (int | str): 'native': each group of W x H images at max(W, H) (rounded up to the model's stride by
-            ultralytics); a number: every group at that size, which equals one `yolo val imgsz=N`.
+            ultralytics); a number: every group at that size, which equals one `yolo val imgsz=N`. An export
+            without dynamic=True runs every group at its own input size instead, with a warning.
         project (str | Path | None): Parent folder of the results; None: ultralytics' `runs_dir`/detect.
         name (str): Folder of the results inside `project`, numbered if it exists (val-native, val-native-2, ...).
         **overrides: Further `yolo val` arguments (batch, conf, iou, device, half, max_det, ...), checked by
             ultralytics.
 
     Returns:
-        (dict): 'groups' ({'WxH': {'images', 'imgsz', 'metrics', 'save_dir'}}) and 'all' ({'images', 'metrics'}), the
-        metrics being `srtod_yolo.metrics.METRIC_KEYS` in [0, 1] (NaN where no box has that size); 'save_dir', where
-        `metrics.json`, the merged `aitod_gt.json` and `aitod_predictions.json` and each group's own `yolo val`
-        folder are written.
+        (dict): 'groups' ({'WxH': {'images', 'imgsz' (as run), 'metrics', 'save_dir'}}) and 'all' ({'images',
+        'metrics'}), the metrics being `srtod_yolo.metrics.METRIC_KEYS` in [0, 1] (NaN where no box has that size);
+        'save_dir', where `metrics.json`, the merged `aitod_gt.json` and `aitod_predictions.json` and each group's
+        own `yolo val` folder are written.
 
     Raises:
         ValueError: `imgsz` is neither 'native' nor a positive integer, or the split is not in the data YAML.

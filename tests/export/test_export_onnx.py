@@ -192,3 +192,15 @@ def test_yolo_val_runs_a_fixed_size_export(exported, tiny_synth):
     # The validator sets imgsz to the export's [h, w] list; every part of validation must take it.
     metrics = YOLO(exported["static"], task="detect").val(data=str(tiny_synth / "data.yaml"), imgsz=320, batch=1)
     assert 0.0 <= metrics.box.map50 <= 1.0 and "AP_vt" in metrics.aitod
+
+
+def test_srtod_val_of_a_fixed_size_export_says_every_size_ran_at_the_export_size(exported, tiny_synth, tmp_path):
+    from srtod_yolo.yolo.native_val import validate_native
+
+    data, args = tiny_synth / "data.yaml", dict(batch=1, workers=0, plots=False)
+    result = {}
+    static = logged(lambda: result.update(validate_native(exported["static"], data, project=tmp_path, **args)))
+    assert result["groups"]["160x128"]["imgsz"] == 320  # the export's input, not the frames' 160, and the table says so
+    assert "srtod val: the 160x128 images ran at imgsz=320, not 160" in static and "dynamic=True" in static
+    dynamic = logged(lambda: result.update(validate_native(exported["dynamic"], data, project=tmp_path, **args)))
+    assert result["groups"]["160x128"]["imgsz"] == 160 and "ran at imgsz" not in dynamic
