@@ -30,9 +30,14 @@ def format_tables(result: dict) -> str:
         f"{m['onnxruntime']}, openvino {m['openvino']}, nncf {m['nncf']}, ultralytics {m['ultralytics']}; median of "
         f"{result['runs']} interleaved rounds; x stock = median per-round ratio to {result['baseline']}. Shared "
         f"machine, loaded by other jobs (load average {load} at the start): read the ratios, not the milliseconds. "
-        f"INT8 calibrated on {result['calibration_frames']} training frames. AP: AI-TOD AP x100 on the 231 real val "
-        f"frames at imgsz {result['imgsz']} (the SR-TOD checkpoints were trained at 320, the stock one at native "
-        "scale, visible frames at 640). Made by:",
+        f"INT8 calibrated on {result['calibration_frames']} training frames. "
+        + (
+            f"AP: AI-TOD AP x100 on the 231 real val frames at imgsz {result['imgsz']} (the SR-TOD checkpoints were "
+            "trained at 320, the stock one at native scale, visible frames at 640). "
+            if any(_num(row.get("AP"), ".1f") != "-" for row in result["rows"].values())
+            else "AP not measured (--no-ap). "
+        )
+        + "Made by:",
         "",
         "```bash",
         result["command"],

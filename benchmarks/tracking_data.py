@@ -188,7 +188,8 @@ def model_detections(
 
     model = YOLO(weights)
     rows, seconds = [], []
-    model.predict(np.zeros((64, 64, 3), np.uint8), imgsz=imgsz, verbose=False, device="cpu")  # warm-up
+    blank = np.zeros((imgsz, imgsz, 3), np.uint8)  # a warm-up frame at imgsz: no enlarge/shrink warning for it
+    model.predict(blank, imgsz=imgsz, verbose=False, device="cpu")
     start = time.perf_counter()
     for f, frame in frames_of(clip.video, clip.frames):
         boxes = model.predict(frame, imgsz=imgsz, conf=CONF, verbose=False, device="cpu")[0].boxes

@@ -114,6 +114,13 @@ def _convert(tokens: list[str]) -> None:
     print(f"converted {a['dataset']} from {a['raw']} to {a['out']} (data.yaml written there):")
     for line in format_summary(summaries):
         print(f"  {line}")
+    every = int(extra.get("val_every", 4))
+    if a["dataset"] == "halmstad" and "val_clips" not in extra and every:
+        print(
+            f"  val: one clip in {every} of each sensor and class (val_every={every}), which can hold the released "
+            "*-halmstad.pt weights' training clips: to score them, convert with "
+            "val_clips=halmstad-drone-val-clips.txt (their val clips) instead"
+        )
     # Which splits were found, and what the data.yaml does where one is missing (its comments say why).
     data_yaml = Path(str(a["out"])) / "data.yaml"
     for line in data_yaml.read_text(encoding="utf-8").splitlines():

@@ -157,10 +157,11 @@ def validate_native(
     yolo.add_callback("on_val_end", validators.append)
     project = Path(project) if project else Path(SETTINGS["runs_dir"]) / "detect"
     save_dir = increment_path(project / name, mkdir=True)  # made after every check that needs no validation
-    result = {"groups": {}, "save_dir": str(save_dir)}
+    result, asked = {"groups": {}, "save_dir": str(save_dir)}, []
     try:
         for (w, h), files in groups.items():
             size, label = max(w, h) if imgsz == "native" else imgsz, f"{w}x{h}"
+            asked.append(size)
             args = (yolo, validators, label, files, size, checked, save_dir, overrides)
             result["groups"][label] = _validate_group(*args)
     except BaseException:
@@ -174,7 +175,9 @@ def validate_native(
         merged.image_ids.update(validator.aitod.image_ids)
         merged.merge(validator.aitod.records)
     images = sum(g["images"] for g in result["groups"].values())
-    result["all"] = {"images": images, "imgsz": imgsz, "metrics": merged.evaluate()}
+    ran = [g["imgsz"] for g in result["groups"].values()]  # the table says 'native' only if every group ran as asked
+    shown = imgsz if ran == asked else "/".join(dict.fromkeys(map(str, ran)))
+    result["all"] = {"images": images, "imgsz": shown, "metrics": merged.evaluate()}
     merged.save(save_dir)
     (save_dir / "metrics.json").write_text(json.dumps({"model": str(model), "data": str(data), **result}, indent=1))
     LOGGER.info("")

@@ -38,6 +38,10 @@ def test_tables_carry_every_row_ratio_ap_and_fps():
     assert "| srtod | PyTorch FP32 | - | - | 7.3 |  |" in text  # AP only: a row that was not timed
     assert "| srtod | OpenVINO INT8 (NNCF) | 9.5 | - |" in text  # a failed end-to-end run shows as '-'
     assert "load average 6.0, 5.0, 4.0" in text and RESULT["command"] in text
+    assert "AP: AI-TOD AP x100 on the 231 real val frames" in text
+    rows = {key: {k: v for k, v in row.items() if not k.startswith("AP")} for key, row in RESULT["rows"].items()}
+    timed_only = format_tables({**RESULT, "rows": rows})  # --no-ap: the note says so instead of describing an AP
+    assert "AP not measured (--no-ap)" in timed_only and "231 real val" not in timed_only
 
 
 def test_readme_block_is_replaced_and_the_rest_kept(tmp_path):

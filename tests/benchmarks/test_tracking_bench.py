@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import needs_halmstad
+from conftest import logged, needs_halmstad
 
 from benchmarks import tracking
 from benchmarks.tracking_data import link_identities
@@ -47,10 +47,11 @@ def test_benchmark_runs_every_tracker_on_a_short_synthetic_clip(tmp_path):
 @needs_halmstad
 def test_real_clips_are_detected_at_their_native_size_by_default(tmp_path):
     """Thermal clips (320x256) at imgsz 320, visible ones (640x512) at 640: the released weights' validation sizes."""
-    result = tracking.main(
-        ["--real", "IR_DRONE_025", "V_DRONE_011", "--frames", "2", "--synthetic-seeds", "--sources", "baseline"]
-        + ["--trackers", "bytetrack", "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "t.json")]
-    )
+    result = {}
+    args = ["--real", "IR_DRONE_025", "V_DRONE_011", "--frames", "2", "--synthetic-seeds", "--sources", "baseline"]
+    args += ["--trackers", "bytetrack", "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "t.json")]
+    text = logged(lambda: result.update(tracking.main(args)))
+    assert "enlarged" not in text and "shrinks" not in text  # neither the clips nor the warm-up frame are rescaled
     sizes = {r["clip"]: r["imgsz"] for r in result["per_clip"]}
     assert sizes == {"IR_DRONE_025": 320, "V_DRONE_011": 640}
     cached = sorted(p.name.rsplit("-", 1)[0] for p in (tmp_path / "cache" / "detections").iterdir())

@@ -135,7 +135,7 @@ def test_halmstad_yaml_download_splits_by_the_shipped_val_clips(tmp_path, monkey
     # none of the fixture's clips is a shipped val clip: all go to train, and the 124 listed ones are counted as absent
     assert summaries["train"]["clips"] == ["IR_DRONE_001", "IR_DRONE_002", "V_DRONE_003"]
     shipped = read_clip_list("halmstad-drone-val-clips.txt")
-    assert summaries["val"]["skipped"] == {"listed val clip not in the videos": len(shipped)} and len(shipped) == 124
+    assert summaries["val"]["skipped"] == {"listed val clips not in the videos": len(shipped)} and len(shipped) == 124
     requested = []
     monkeypatch.setattr(dl, "download", fake_downloader(archives, requested))
     with pytest.raises(ValueError, match="not a Halmstad clip name"):  # a bad list fails before any download

@@ -202,5 +202,7 @@ def test_srtod_val_of_a_fixed_size_export_says_every_size_ran_at_the_export_size
     static = logged(lambda: result.update(validate_native(exported["static"], data, project=tmp_path, **args)))
     assert result["groups"]["160x128"]["imgsz"] == 320  # the export's input, not the frames' 160, and the table says so
     assert "srtod val: the 160x128 images ran at imgsz=320, not 160" in static and "dynamic=True" in static
+    assert result["all"]["imgsz"] == "320"  # not 'native'
     dynamic = logged(lambda: result.update(validate_native(exported["dynamic"], data, project=tmp_path, **args)))
     assert result["groups"]["160x128"]["imgsz"] == 160 and "ran at imgsz" not in dynamic
+    assert result["all"]["imgsz"] == "native"

@@ -49,10 +49,11 @@ def read_label_csv(path: str | Path) -> dict[int, list[tuple[str, float, float, 
 
 
 def read_clip_list(path: str | Path) -> list[str]:
-    """Clip names (e.g. 'IR_DRONE_025') from a text file, one a line, or a CSV with a `source_clip` column.
+    """Clip names (e.g. 'IR_DRONE_025') from a text file, one a line, or a CSV with a `source_clip` or `clip` column.
 
     A text file may hold blank lines and `#` comments (a name may end in `.mp4`); a CSV is a frame manifest such as
-    the shared sample's `val/manifest.csv` (each clip once, however many of its frames it lists). A bare file name
+    the shared sample's `val/manifest.csv` (each clip once, however many of its frames it lists), or a clip manifest
+    of one split (a `split` column naming several is refused: which split's clips?). A bare file name
     not found in the working directory is looked up among srtod-yolo's dataset files: `halmstad-drone-val-clips.txt`
     is the 124 clips of the real-halmstad-drone sample's val split, none of which the released `*-halmstad.pt`
     weights were trained on.
@@ -62,7 +63,8 @@ def read_clip_list(path: str | Path) -> list[str]:
 
     Raises:
         FileNotFoundError: The file is missing (the message names the shipped lists).
-        ValueError: A name is not a Halmstad clip name (`IR|V_CLASS_NNN`), with its file and line; or none is given.
+        ValueError: A name is not a Halmstad clip name (`IR|V_CLASS_NNN`), with its file and line; none is given; or
+            a CSV lists the clips of several splits.
     """
     from ...yolo.hooks import config_dirs
 
@@ -72,16 +74,25 @@ def read_clip_list(path: str | Path) -> list[str]:
     if not path.is_file():
         raise FileNotFoundError(f"Halmstad clip list '{path}' not found (shipped: {', '.join(sorted(shipped))})")
     lines = path.read_text(encoding="utf-8-sig").splitlines()
-    csv_rows = bool(lines) and "source_clip" in next(csv.reader(lines[:1]))
+    header = next(csv.reader(lines[:1]), [])
+    column = next((c for c in ("source_clip", "clip") if c in header), None)
+    csv_rows = column is not None
     if csv_rows:
-        rows = [(n, row.get("source_clip") or "") for n, row in enumerate(csv.DictReader(lines), 2)]
+        table = list(csv.DictReader(lines))
+        splits = sorted({row.get("split") or "" for row in table} - {""}) if "split" in header else []
+        if len(splits) > 1:  # e.g. the sample's clips/manifest.csv: every clip, each with its split
+            raise ValueError(
+                f"{path}: it lists the clips of several splits ({', '.join(splits)}); give only the val clips, e.g. "
+                "val_clips=halmstad-drone-val-clips.txt or the sample's val/manifest.csv"
+            )
+        rows = [(n, row.get(column) or "") for n, row in enumerate(table, 2)]
     else:
         rows = [(n, line.split("#")[0]) for n, line in enumerate(lines, 1)]
     names = []
     for n, name in rows:
         name = name.strip().removesuffix(".mp4")
         if not name and csv_rows:
-            raise ValueError(f"{path}:{n}: the row has no source_clip")
+            raise ValueError(f"{path}:{n}: the row has no {column}")
         if name and not CLIP.match(name):
             raise ValueError(f"{path}:{n}: '{name}' is not a Halmstad clip name such as IR_DRONE_025 or V_BIRD_003")
         if name and name not in names:
@@ -181,7 +192,7 @@ def convert_halmstad(
     if val_clips is not None:
         listed = set(val_clips) - {video.stem for video in found}
         if listed:
-            writers["val"].skipped["listed val clip not in the videos"] += len(listed)
+            writers["val"].skipped["listed val clips not in the videos"] += len(listed)
     splits = {s: f"images/{s}" for s in ("train", "val") if clip_splits[s]}
     if not splits:
         raise FileNotFoundError(f"Halmstad: none of the clips in '{videos}' has a label file in '{labels}'")

@@ -47,12 +47,19 @@ def test_srtod_convert_halmstad_takes_stride_and_val_every(tmp_path, capsys):
     main(["convert", "dataset=halmstad", f"raw={raw}", f"out={tmp_path / 'h'}", "stride=1", "val_every=0"])
     out = capsys.readouterr().out
     assert "train: 11 images, 11 boxes" in out and "1 clip without label file" in out
+    assert "val_clips=halmstad-drone-val-clips.txt" not in out  # val_every=0: no val split to warn about
+    main(["convert", "dataset=halmstad", f"raw={raw}", f"out={tmp_path / 'e'}", "stride=1", "val_every=2"])
+    out = capsys.readouterr().out
+    assert "val: one clip in 2 of each sensor and class (val_every=2), which can hold the released" in out
+    assert "convert with val_clips=halmstad-drone-val-clips.txt" in out
     (tmp_path / "val.txt").write_text("IR_DRONE_002\n")
     main(["convert", "dataset=halmstad", f"raw={raw}", f"out={tmp_path / 'v'}", f"val_clips={tmp_path / 'val.txt'}"])
     out = capsys.readouterr().out
-    assert "val: 1 images, 1 boxes" in out and sorted(
-        p.name for p in (tmp_path / "v" / "images" / "val").iterdir()
-    ) == ["IR_DRONE_002_00000.png"]
+    assert (
+        "val: 1 images, 1 boxes" in out
+        and "which can hold" not in out
+        and sorted(p.name for p in (tmp_path / "v" / "images" / "val").iterdir()) == ["IR_DRONE_002_00000.png"]
+    )
 
 
 @pytest.mark.parametrize(

@@ -139,7 +139,7 @@ def test_val_clips_name_the_val_split_and_every_other_clip_is_train(halmstad_raw
     summary = convert_halmstad(videos, labels, tmp_path / "out", stride=1, val_clips=read_clip_list(listing))
     assert summary["val"]["clips"] == ["IR_DRONE_001", "V_DRONE_003"] and summary["val"]["images"] == 6 + 3
     assert summary["train"]["clips"] == ["IR_DRONE_002"]  # val_every's rule would have put it in val
-    assert summary["val"]["skipped"]["listed val clip not in the videos"] == 1  # IR_DRONE_077: said, not lost
+    assert summary["val"]["skipped"]["listed val clips not in the videos"] == 1  # IR_DRONE_077: said, not lost
     assert sorted(p.name for p in (tmp_path / "out" / "images" / "val").iterdir())[0] == "IR_DRONE_001_00000.png"
 
 
@@ -147,6 +147,12 @@ def test_a_clip_list_can_be_a_manifest_and_bad_lists_are_named(tmp_path):
     manifest = tmp_path / "manifest.csv"
     manifest.write_text("image,source_clip,sensor\nva_1,V_DRONE_074,V\nva_2,IR_DRONE_087,IR\nva_3,V_DRONE_074,V\n")
     assert read_clip_list(manifest) == ["V_DRONE_074", "IR_DRONE_087"]
+    clips = tmp_path / "clips.csv"  # a clip manifest of one split, then of two (the sample's clips/manifest.csv)
+    clips.write_text("split,clip,sensor\nval,IR_BIRD_040,IR\nval,V_DRONE_059,V\n")
+    assert read_clip_list(clips) == ["IR_BIRD_040", "V_DRONE_059"]
+    clips.write_text("split,clip,sensor\ntrain,IR_BIRD_001,IR\nval,V_DRONE_059,V\n")
+    with pytest.raises(ValueError, match=r"clips\.csv: it lists the clips of several splits \(train, val\)"):
+        read_clip_list(clips)
     manifest.write_text("image,source_clip\nva_1,V_DRONE_074\nva_2,\n")
     with pytest.raises(ValueError, match=r"manifest\.csv:3: the row has no source_clip"):
         read_clip_list(manifest)
