@@ -81,6 +81,10 @@ def test_the_tracking_page_shows_its_records_tables():
     record = json.loads((RESULTS / "tracking.json").read_text())
     page = (REPO / "docs" / "tracking.md").read_text()
     assert record["markdown"].strip() in page and record["per_clip_markdown"].strip() in page
+    held_out = json.loads((RESULTS / "tracking_heldout.json").read_text())
+    paired = json.loads((RESULTS / "tracking_heldout_paired.json").read_text())
+    assert held_out["markdown"].strip() in page and paired["markdown"].strip() in page
+    assert paired["record_command"] == held_out["command"]  # the intervals are of that run
 
 
 @pytest.mark.parametrize(
