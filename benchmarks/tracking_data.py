@@ -15,9 +15,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from benchmarks.common import REPO
+from srtod_yolo.metrics.tracking import link_identities
 
 REAL = REPO.parent / "shared" / "data" / "real-halmstad-drone" / "videos"
 CACHE = REPO / "runs" / "tracking-cache"
@@ -58,37 +58,6 @@ def frames_of(video: Path, limit: int = 0):
 def count_frames(video: Path, limit: int = 0) -> int:
     """Frames OpenCV decodes from a video (at most `limit` if given)."""
     return sum(1 for _ in frames_of(video, limit))
-
-
-def link_identities(rows: list[tuple[int, str, float, float, float, float]], gate: float = 3.0) -> np.ndarray:
-    """Give identities to unidentified per-frame boxes (the Halmstad CSVs): per class, frame to frame.
-
-    Each class starts as one identity. When a frame holds several boxes of a class, they are matched to the
-    previous frame's boxes of that class by centre distance (Hungarian); a box farther than `gate` times its size
-    from every previous box, or left over, starts a new identity. Single-target clips thus get one identity per
-    class.
-
-    Returns:
-        (np.ndarray): (N, 6) rows frame, id, x, y, w, h.
-    """
-    out, previous, next_id = [], {}, 1
-    for frame in sorted({r[0] for r in rows}):
-        for label in sorted({r[1] for r in rows if r[0] == frame}):
-            boxes = np.array([r[2:] for r in rows if r[0] == frame and r[1] == label], float)
-            prev_ids, prev_boxes = previous.get(label, ([], np.zeros((0, 4))))
-            ids = [None] * len(boxes)
-            if len(prev_boxes):
-                c, pc = boxes[:, :2] + boxes[:, 2:] / 2, prev_boxes[:, :2] + prev_boxes[:, 2:] / 2
-                dist = np.linalg.norm(c[:, None] - pc[None], axis=2)
-                for i, j in zip(*linear_sum_assignment(dist)):
-                    if dist[i, j] <= gate * max(np.sqrt(boxes[i, 2] * boxes[i, 3]), 1.0):
-                        ids[i] = prev_ids[j]
-            for i in range(len(ids)):
-                if ids[i] is None:
-                    ids[i], next_id = next_id, next_id + 1
-            previous[label] = (ids, boxes)
-            out += [(frame, k, *b) for k, b in zip(ids, boxes)]
-    return np.asarray(out, float).reshape(-1, 6)
 
 
 def real_clips(names: list[str] | None, limit: int = 0, folder: Path = REAL) -> list[Clip]:

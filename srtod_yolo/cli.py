@@ -29,6 +29,9 @@ commands (with their arguments and defaults):
   val      validate each image size of a split at its own size (a thermal 320x256 frame at 320, a visible
            640x512 frame at 640) and merge the AI-TOD metrics; any other `yolo val` argument passes through
            model=(required) data=(required) split=val imgsz=native project=runs_dir/detect name=val-native
+  track-eval  score a tracker's MOTChallenge file (yolo track save_tracks=True writes <name>_mot.txt) against
+           ground truth (a MOTChallenge gt.txt, or a Halmstad *_LABELS.csv): HOTA, MOTA, IDF1, ID switches, state acc
+           tracks=(required) gt=(required) frames=(the last frame either names)
   demo     fine-tune SR-TOD on synthetic swarms, predict real clips with the released weights
            out=demo epochs=3 imgsz=320 train=300 val=60 seed=0 vid_stride=1
   info     versions, hooks, shipped model and dataset YAMLs, released weights
@@ -141,6 +144,25 @@ def _val(tokens: list[str]) -> None:
     validate_native(**a)
 
 
+def _track_eval(tokens: list[str]) -> None:
+    from .metrics.tracking import score_tracks
+
+    a = parse_args(tokens, {"tracks": None, "gt": None, "frames": None})
+    missing = [k for k in ("tracks", "gt") if a[k] is None]
+    if missing:
+        example = "tracks=runs/detect/track/clip_mot.txt gt=clip_LABELS.csv"
+        raise SystemExit(f"srtod track-eval: {' and '.join(missing)} missing; e.g. {example}")
+    try:
+        r = score_tracks(str(a["tracks"]), str(a["gt"]), a["frames"])
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"srtod track-eval: {e}") from e
+    print(f"{a['tracks']} against {a['gt']}, frames 1-{r['frames']} (TrackEval; percent but IDSW, FP, FN):")
+    names = ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW", "FP", "FN", "state acc")
+    keys = ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW", "CLR_FP", "CLR_FN", "state_accuracy")
+    print("".join(f"{n:>10s}" for n in names))
+    print("".join(f"{r[k]:10.0f}" if k in ("IDSW", "CLR_FP", "CLR_FN") else f"{100 * r[k]:10.1f}" for k in keys))
+
+
 def _demo(tokens: list[str]) -> None:
     from .demo import run_demo
 
@@ -175,6 +197,7 @@ COMMANDS: dict[str, Callable[[list[str]], None]] = {
     "synth": _synth,
     "convert": _convert,
     "val": _val,
+    "track-eval": _track_eval,
     "demo": _demo,
     "info": _info,
 }

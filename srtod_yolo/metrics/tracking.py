@@ -16,7 +16,18 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ("HEADLINE", "combine", "evaluate_sequence", "read_mot", "state_accuracy", "summary", "write_mot")
+__all__ = (
+    "HEADLINE",
+    "combine",
+    "evaluate_sequence",
+    "link_identities",
+    "read_ground_truth",
+    "read_mot",
+    "score_tracks",
+    "state_accuracy",
+    "summary",
+    "write_mot",
+)
 
 # The numbers reported per row, by TrackEval's field names (HOTA, DetA and AssA averaged over IoU 0.05..0.95).
 HEADLINE = ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW", "CLR_FP", "CLR_FN")
@@ -99,7 +110,7 @@ def evaluate_sequence(gt: np.ndarray, tracks: np.ndarray, frames: int | list | N
         frames = list(range(frames))
     outside = (set(gt[:, 0]) | set(tracks[:, 0])) - set(frames)
     if outside:
-        raise ValueError(f"rows of frames {sorted(outside)[:5]} lie outside the sequence's frames")
+        raise ValueError(f"rows of frames {sorted(int(f) for f in outside)[:5]} lie outside the sequence's frames")
     data = _trackeval_data(gt, tracks, list(frames))
     return {type(m).__name__: m.eval_sequence(data) for m in _metrics()}
 
@@ -179,3 +190,95 @@ def read_mot(path: str | Path) -> np.ndarray:
             raise ValueError(f"{path}:{n}: a MOT row needs frame,id,x,y,w,h[,conf,...], got {line!r}")
         rows.append((values + [1.0])[:7])
     return np.asarray(rows, dtype=np.float64).reshape(-1, 7)
+
+
+def link_identities(rows: list[tuple[int, str, float, float, float, float]], gate: float = 3.0) -> np.ndarray:
+    """Give identities to unidentified per-frame boxes (the Halmstad CSVs): per class, frame to frame.
+
+    Each class starts as one identity. When a frame holds several boxes of a class, they are matched to the
+    previous frame's boxes of that class by centre distance (Hungarian); a box farther than `gate` times its size
+    from every previous box, or left over, starts a new identity. Single-target clips thus get one identity per
+    class.
+
+    Returns:
+        (np.ndarray): (N, 6) rows frame, id, x, y, w, h.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    out, previous, next_id = [], {}, 1
+    for frame in sorted({r[0] for r in rows}):
+        for label in sorted({r[1] for r in rows if r[0] == frame}):
+            boxes = np.array([r[2:] for r in rows if r[0] == frame and r[1] == label], float)
+            prev_ids, prev_boxes = previous.get(label, ([], np.zeros((0, 4))))
+            ids = [None] * len(boxes)
+            if len(prev_boxes):
+                c, pc = boxes[:, :2] + boxes[:, 2:] / 2, prev_boxes[:, :2] + prev_boxes[:, 2:] / 2
+                dist = np.linalg.norm(c[:, None] - pc[None], axis=2)
+                for i, j in zip(*linear_sum_assignment(dist)):
+                    if dist[i, j] <= gate * max(np.sqrt(boxes[i, 2] * boxes[i, 3]), 1.0):
+                        ids[i] = prev_ids[j]
+            for i in range(len(ids)):
+                if ids[i] is None:
+                    ids[i], next_id = next_id, next_id + 1
+            previous[label] = (ids, boxes)
+            out += [(frame, k, *b) for k, b in zip(ids, boxes)]
+    return np.asarray(out, float).reshape(-1, 6)
+
+
+def read_ground_truth(path: str | Path) -> np.ndarray:
+    """Ground-truth tracks from a MOTChallenge `gt.txt` or a Halmstad `*_LABELS.csv`, as (N, 6) rows, 1-based frames.
+
+    A MOTChallenge file holds `frame,id,x,y,w,h[,consider,class,visibility]` with 1-based frames; rows whose
+    `consider` flag (7th column) is 0 are left out, as MOTChallenge's evaluation does. A Halmstad label CSV (`frame,
+    label,x,y,width,height`, 0-based frames, no identities) gets its frames shifted to 1-based, the numbering of
+    `yolo track save_tracks=True`'s `_mot.txt`, and identities from `link_identities`.
+
+    Raises:
+        FileNotFoundError: The file is missing.
+        ValueError: A row is malformed (the message names the file and line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"ground truth '{path}' not found")
+    with open(path, encoding="utf-8-sig") as f:
+        header = f.readline()
+    if header.lower().replace(" ", "").startswith("frame,label,"):
+        from ..data.convert.halmstad import read_label_csv
+
+        rows = [(frame + 1, *box) for frame, boxes in read_label_csv(path).items() for box in boxes]
+        return link_identities(rows)
+    rows = read_mot(path)  # frame, id, x, y, w, h, and the 7th column (consider) where the file has one
+    return rows[rows[:, 6] != 0, :6]
+
+
+def score_tracks(tracks: str | Path, gt: str | Path, frames: int | None = None) -> dict[str, float]:
+    """Score a MOTChallenge tracker file (e.g. `yolo track save_tracks=True`'s `_mot.txt`) against ground truth.
+
+    Args:
+        tracks (str | Path): The tracker's rows `frame,id,x,y,w,h,conf,...`, 1-based frames.
+        gt (str | Path): A MOTChallenge `gt.txt` or a Halmstad `*_LABELS.csv` (`read_ground_truth`).
+        frames (int | None): Score frames 1..frames (the clip's length, or the first part of it: rows of both
+            files past it are left out); None: up to the last frame either file names.
+
+    Returns:
+        (dict[str, float]): The `HEADLINE` numbers (TrackEval's HOTA, DetA, AssA, MOTA, IDF1 as fractions; IDSW,
+        CLR_FP, CLR_FN as counts), `state_accuracy` (the Anti-UAV score with each frame's most confident box) and
+        `frames`.
+
+    Raises:
+        FileNotFoundError: A file is missing. ValueError: a malformed row, or `frames` < 1.
+    """
+    if not Path(tracks).is_file():
+        raise FileNotFoundError(f"tracks '{tracks}' not found")
+    truth, rows = read_ground_truth(gt), read_mot(tracks)
+    if frames is None:
+        frames = int(max(truth[:, 0].max(initial=0), rows[:, 0].max(initial=0)))
+    elif frames < 1:
+        raise ValueError(f"frames={frames}: give the sequence's length in frames (1 or more)")
+    truth, rows = truth[truth[:, 0] <= frames], rows[rows[:, 0] <= frames]
+    sequence = list(range(1, frames + 1))
+    result = summary(evaluate_sequence(truth, rows, sequence))
+    ranked = rows[np.lexsort((-rows[:, 6], rows[:, 0]))]  # per frame, the most confident box first
+    result["state_accuracy"] = state_accuracy(truth, ranked, sequence)
+    result["frames"] = frames
+    return result

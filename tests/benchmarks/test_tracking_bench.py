@@ -5,7 +5,7 @@ import pytest
 from conftest import logged, needs_halmstad
 
 from benchmarks import tracking
-from benchmarks.tracking_data import link_identities
+from srtod_yolo.metrics.tracking import link_identities
 
 
 def test_unidentified_boxes_get_one_identity_per_class_and_a_new_one_for_a_second_object():
