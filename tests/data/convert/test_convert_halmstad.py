@@ -143,26 +143,36 @@ def test_val_clips_name_the_val_split_and_every_other_clip_is_train(halmstad_raw
     assert sorted(p.name for p in (tmp_path / "out" / "images" / "val").iterdir())[0] == "IR_DRONE_001_00000.png"
 
 
-def test_a_clip_list_can_be_a_manifest_and_bad_lists_are_named(tmp_path):
+def test_a_clip_list_can_be_a_frame_manifest_or_a_clip_manifest_of_one_split(tmp_path):
     manifest = tmp_path / "manifest.csv"
     manifest.write_text("image,source_clip,sensor\nva_1,V_DRONE_074,V\nva_2,IR_DRONE_087,IR\nva_3,V_DRONE_074,V\n")
     assert read_clip_list(manifest) == ["V_DRONE_074", "IR_DRONE_087"]
-    clips = tmp_path / "clips.csv"  # a clip manifest of one split, then of two (the sample's clips/manifest.csv)
+    clips = tmp_path / "clips.csv"
     clips.write_text("split,clip,sensor\nval,IR_BIRD_040,IR\nval,V_DRONE_059,V\n")
     assert read_clip_list(clips) == ["IR_BIRD_040", "V_DRONE_059"]
-    clips.write_text("split,clip,sensor\ntrain,IR_BIRD_001,IR\nval,V_DRONE_059,V\n")
-    with pytest.raises(ValueError, match=r"clips\.csv: it lists the clips of several splits \(train, val\)"):
-        read_clip_list(clips)
-    manifest.write_text("image,source_clip\nva_1,V_DRONE_074\nva_2,\n")
-    with pytest.raises(ValueError, match=r"manifest\.csv:3: the row has no source_clip"):
-        read_clip_list(manifest)
-    bad = tmp_path / "bad.txt"
-    bad.write_text("IR_DRONE_001\nir_drone_2\n")
-    with pytest.raises(ValueError, match=r"bad\.txt:2: 'ir_drone_2' is not a Halmstad clip name"):
-        read_clip_list(bad)
-    bad.write_text("# nothing\n\n")
-    with pytest.raises(ValueError, match=r"bad\.txt: no clip names"):
-        read_clip_list(bad)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("clips.csv", "split,clip\ntrain,IR_BIRD_001\nval,V_DRONE_059\n", r"several splits \(train, val\)"),
+        (
+            "manifest.csv",
+            "image,source_clip\nva_1,V_DRONE_074\nva_2,\n",
+            r"manifest\.csv:3: the row has no source_clip",
+        ),
+        ("bad.txt", "IR_DRONE_001\nir_drone_2\n", r"bad\.txt:2: 'ir_drone_2' is not a Halmstad clip name"),
+        ("bad.txt", "# nothing\n\n", r"bad\.txt: no clip names"),
+    ],
+)
+def test_bad_clip_lists_are_named(tmp_path, name, text, message):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ValueError, match=message):
+        read_clip_list(tmp_path / name)
+
+
+def test_a_missing_clip_list_names_the_shipped_ones(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(FileNotFoundError, match=r"'missing\.txt' not found \(shipped: halmstad-drone-val-clips\.txt"):
         read_clip_list("missing.txt")
 
