@@ -157,10 +157,11 @@ def _track_eval(tokens: list[str]) -> None:
     except (OSError, ValueError) as e:
         raise SystemExit(f"srtod track-eval: {e}") from e
     print(f"{a['tracks']} against {a['gt']}, frames 1-{r['frames']} (TrackEval; percent but IDSW, FP, FN):")
-    names = ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW", "FP", "FN", "state acc")
-    keys = ("HOTA", "DetA", "AssA", "MOTA", "IDF1", "IDSW", "CLR_FP", "CLR_FN", "state_accuracy")
-    print("".join(f"{n:>10s}" for n in names))
-    print("".join(f"{r[k]:10.0f}" if k in ("IDSW", "CLR_FP", "CLR_FN") else f"{100 * r[k]:10.1f}" for k in keys))
+    columns = {"HOTA": "HOTA", "DetA": "DetA", "AssA": "AssA", "MOTA": "MOTA", "IDF1": "IDF1", "IDSW": "IDSW"}
+    columns |= {"CLR_FP": "FP", "CLR_FN": "FN", "state_accuracy": "state acc"}  # result key: column name
+    counts = ("IDSW", "CLR_FP", "CLR_FN")
+    print("".join(f"{name:>10s}" for name in columns.values()))
+    print("".join(f"{r[k]:10.0f}" if k in counts else f"{100 * r[k]:10.1f}" for k in columns))
 
 
 def _demo(tokens: list[str]) -> None:
