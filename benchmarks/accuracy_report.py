@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import save_figure
+
 REPO = Path(__file__).resolve().parents[1]
 LABELS = {
     "baseline": "yolov8n-p2 (stock)",
@@ -123,11 +125,7 @@ def plot(rows: dict, metrics: tuple[str, ...], path: Path, title: str) -> Path:
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _by_arm(results: list[dict], subset: str) -> dict[str, dict[int, dict]]:
@@ -341,11 +339,7 @@ def plot_paired(by_subset: dict[str, dict], path: Path, title: str, metrics=PAIR
     axes[0][0].set_ylabel("arm - stock, x100 (95 % CI; dots: seeds)")
     axes[0][0].legend(fontsize=7, loc="best")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def convergence(results_csv: Path, metric: str = "metrics/AP(B)") -> dict:
@@ -429,11 +423,7 @@ def plot_curves(curves: dict[str, dict], path: Path, title: str) -> Path:
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def write_report(summary: dict, document: Path, images: Path, tag: str = "") -> None:

@@ -127,3 +127,14 @@ def write_record(record: dict, path: Path) -> dict:
     path.write_text(json.dumps(record, indent=1, default=float) + "\n")
     print(f"wrote {path}")
     return record
+
+
+def save_figure(fig, path: Path) -> Path:
+    """Lay out a matplotlib figure, write it to `path` (its folder made), close it and return the path."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

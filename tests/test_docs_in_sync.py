@@ -67,6 +67,21 @@ def test_the_studys_scoreboard_is_what_its_summaries_make(tmp_path):
     assert {f.name for f in folders} == {"accuracy-v2-60ep", "accuracy-v2-swarm", "accuracy-v2-swarm-clipval"}
 
 
+def test_the_schedule_ladder_block_is_what_its_record_makes_and_the_record_what_its_runs_make():
+    from benchmarks.schedule_ladder import doc_block, ladder, load_run, seed_spread
+
+    record = json.loads((RESULTS / "schedule_ladder_synth.json").read_text())
+    committed = (REPO / "docs" / "results.md").read_text()
+    assert _block(committed, "<!-- schedules:synth:start -->", "<!-- schedules:synth:end -->") == doc_block(record)
+    assert (REPO / "docs" / "img" / record["picture"]).is_file()
+    spread = seed_spread(REPO / record["seed_spread"]["folder"])
+    again = ladder([load_run(REPO / folder) for folder in record["runs"]], spread=spread)
+    for mine, theirs in zip(again["steps"], record["steps"], strict=True):
+        assert mine["reading"] == theirs["reading"]
+        for key in ("gain", "image_interval", "seed_interval", "per_doubling"):
+            assert mine[key] == pytest.approx(theirs[key]), key
+
+
 def test_the_readme_model_and_deployment_tables_are_what_their_records_make():
     from benchmarks import latency_deploy_report, latency_report
 
