@@ -117,7 +117,9 @@ def _convert(tokens: list[str]) -> None:
     print(f"converted {a['dataset']} from {a['raw']} to {a['out']} (data.yaml written there):")
     for line in format_summary(summaries):
         print(f"  {line}")
-    every = int(extra.get("val_every", 4))
+    from .data.convert.halmstad import VAL_EVERY
+
+    every = int(extra.get("val_every", VAL_EVERY))
     if a["dataset"] == "halmstad" and "val_clips" not in extra and every:
         print(
             f"  val: one clip in {every} of each sensor and class (val_every={every}), which can hold the released "

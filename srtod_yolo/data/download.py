@@ -18,7 +18,7 @@ from ultralytics.utils.downloads import download
 
 from ..errors import DatasetDownloadError
 from .convert import convert_aitod, convert_droneswarms, convert_halmstad, convert_visdrone, format_summary
-from .convert.halmstad import has_clips, locate_halmstad, read_clip_list
+from .convert.halmstad import VAL_EVERY, has_clips, locate_halmstad, read_clip_list
 from .convert.visdrone import VISDRONE_SPLITS
 
 __all__ = (
@@ -148,7 +148,7 @@ def download_visdrone(root: str | Path, splits: tuple[str, ...] = ("train", "val
 
 
 def download_halmstad(
-    root: str | Path, stride: int = 10, val_every: int = 4, val_clips: str | Path | None = None
+    root: str | Path, stride: int = 10, val_every: int = VAL_EVERY, val_clips: str | Path | None = None
 ) -> dict:
     """Download the Halmstad drone-detection clips and their CSV labels (GitHub archives), convert them at `root`.
 

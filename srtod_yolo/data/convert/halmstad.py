@@ -32,6 +32,7 @@ __all__ = (
 
 HALMSTAD_CLASSES = {"DRONE": 0, "BIRD": 1, "AIRPLANE": 2, "HELICOPTER": 3}
 CLIP = re.compile(r"^(IR|V)_([A-Z]+)_(\d+)$")  # e.g. IR_DRONE_025
+VAL_EVERY = 4  # without a val clip list, every 4th clip of each (sensor, class) group goes to val
 
 
 def read_label_csv(path: str | Path) -> dict[int, list[tuple[str, float, float, float, float]]]:
@@ -102,7 +103,7 @@ def read_clip_list(path: str | Path) -> list[str]:
     return names
 
 
-def split_of_clip(index_in_group: int, val_every: int = 4) -> str:
+def split_of_clip(index_in_group: int, val_every: int = VAL_EVERY) -> str:
     """Clips, not frames, go to one split: clip 2, 6, 10, ... (0-based) of each (sensor, class) group is 'val'."""
     return "val" if val_every and index_in_group % val_every == val_every // 2 else "train"
 
@@ -140,7 +141,7 @@ def convert_halmstad(
     labels: str | Path,
     out: str | Path,
     stride: int = 10,
-    val_every: int = 4,
+    val_every: int = VAL_EVERY,
     clips: list[str] | None = None,
     frames: dict[str, Collection[int]] | None = None,
     val_clips: Collection[str] | None = None,
