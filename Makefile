@@ -88,7 +88,7 @@ bench-accuracy-report: install
 	$(if $(wildcard $(V2)-150ep/synth/baseline/seed0/result.json),$(PY) -m benchmarks.schedule_ladder \
 	    $(V2)/synth/baseline/seed0 $(V2)-60ep/synth/baseline/seed0 $(V2)-90ep/synth/baseline/seed0 \
 	    $(V2)-150ep/synth/baseline/seed0 --seed-spread $(V2)-60ep/synth/baseline \
-	    --out benchmarks/results/schedule_ladder_synth.json --doc docs/results.md)
+	    --out benchmarks/results/schedule_ladder_synth_baseline.json --doc docs/results.md)
 	$(PY) -m benchmarks.clip_val $(V2)-swarm --cue-off --doc docs/results.md
 	$(PY) -m benchmarks.accuracy_report --scoreboard $(V2)-60ep $(V2)-swarm $(V2)-swarm-clipval
 	$(MAKE) --no-print-directory -o install bench-accuracy-errors  # installed above

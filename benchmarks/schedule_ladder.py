@@ -19,7 +19,7 @@ resamples (the runs' `bootstrap` records):
 
     python -m benchmarks.schedule_ladder benchmarks/results/accuracy-v2{,-60ep,-90ep,-150ep}/synth/baseline/seed0 \\
         --seed-spread benchmarks/results/accuracy-v2-60ep/synth/baseline \\
-        --out benchmarks/results/schedule_ladder_synth.json --doc docs/results.md
+        --out benchmarks/results/schedule_ladder_synth_baseline.json --doc docs/results.md
 """
 
 from __future__ import annotations
@@ -237,8 +237,13 @@ def plot(result: dict, path: Path, curves: dict[int, dict] | None = None) -> Pat
     return save_figure(fig, path)
 
 
+def block_name(result: dict) -> str:
+    """The name of the page block a ladder writes: `schedules:<dataset>:<variant>`, one per arm and dataset."""
+    return f"schedules:{result['dataset']}:{result['variant']}"
+
+
 def doc_block(result: dict) -> str:
-    """The block `--doc` writes between `<!-- schedules:<dataset>:start/end -->`: command, table and picture."""
+    """The block `--doc` writes between `<!-- schedules:<dataset>:<variant>:start/end -->`: command, table, picture."""
     return "\n".join(
         [
             f"Made by: `{result['command']}`",
@@ -271,7 +276,7 @@ def main(argv: list[str] | None = None) -> dict:
     if spread:
         spread["folder"] = _portable(spread["folder"])
     result["command"] = command_line(argv, "benchmarks.schedule_ladder")
-    result["picture"] = f"schedules_{result['dataset']}_{result['subset']}.png"
+    result["picture"] = f"schedules_{result['dataset']}_{result['variant']}_{result['subset']}.png"
     result["markdown"] = format_table(result)
     print(result["markdown"])
     if args.doc:
@@ -280,7 +285,7 @@ def main(argv: list[str] | None = None) -> dict:
         curves = {r["schedule"]["epochs"]: r["curve"] for r in runs if r.get("curve")}
         plot(result, args.doc.parent / "img" / result["picture"], curves)
         text = args.doc.read_text() if args.doc.is_file() else "# Results\n"
-        args.doc.write_text(replace_block(text, f"schedules:{result['dataset']}", doc_block(result)))
+        args.doc.write_text(replace_block(text, block_name(result), doc_block(result)))
         print(f"wrote {args.doc}")
     if args.out:
         write_record(result, args.out)

@@ -67,12 +67,21 @@ def test_the_studys_scoreboard_is_what_its_summaries_make(tmp_path):
     assert {f.name for f in folders} == {"accuracy-v2-60ep", "accuracy-v2-swarm", "accuracy-v2-swarm-clipval"}
 
 
-def test_the_schedule_ladder_block_is_what_its_record_makes_and_the_record_what_its_runs_make():
-    from benchmarks.schedule_ladder import doc_block, ladder, load_run, seed_spread
+LADDERS = sorted(p.name for p in RESULTS.glob("schedule_ladder_*.json"))
 
-    record = json.loads((RESULTS / "schedule_ladder_synth.json").read_text())
+
+def test_the_schedule_ladders_are_found():
+    assert "schedule_ladder_synth_baseline.json" in LADDERS
+
+
+@pytest.mark.parametrize("name", LADDERS)
+def test_a_schedule_ladder_block_is_what_its_record_makes_and_the_record_what_its_runs_make(name):
+    from benchmarks.schedule_ladder import block_name, doc_block, ladder, load_run, seed_spread
+
+    record = json.loads((RESULTS / name).read_text())
     committed = (REPO / "docs" / "results.md").read_text()
-    assert _block(committed, "<!-- schedules:synth:start -->", "<!-- schedules:synth:end -->") == doc_block(record)
+    name = block_name(record)
+    assert _block(committed, f"<!-- {name}:start -->", f"<!-- {name}:end -->") == doc_block(record)
     assert (REPO / "docs" / "img" / record["picture"]).is_file()
     spread = seed_spread(REPO / record["seed_spread"]["folder"])
     again = ladder([load_run(REPO / folder) for folder in record["runs"]], spread=spread)

@@ -106,7 +106,8 @@ def test_the_command_writes_its_record_and_the_pages_block_with_a_picture(tmp_pa
     runs = [_run(tmp_path, e, ap, ap + reps) for e, ap in ((40, 0.4), (60, 0.43), (90, 0.45))]
     page = tmp_path / "docs" / "results.md"
     page.parent.mkdir()
-    page.write_text("# Results\n\n<!-- schedules:synth:start -->\nold\n<!-- schedules:synth:end -->\n\nkept\n")
+    markers = "<!-- schedules:synth:baseline:start -->", "<!-- schedules:synth:baseline:end -->"
+    page.write_text(f"# Results\n\n{markers[0]}\nold\n{markers[1]}\n\nkept\n")
     out = tmp_path / "ladder.json"
     result = main([*map(str, runs), "--out", str(out), "--doc", str(page)])
     record = json.loads(out.read_text())
