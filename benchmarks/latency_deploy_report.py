@@ -25,11 +25,13 @@ def format_tables(result: dict) -> str:
     """Markdown: the latency/AP table, then the end-to-end FPS table."""
     m = result["machine"]
     load = ", ".join(f"{x:.1f}" for x in result["load_average_before"])
+    # a 1-minute load of a core's worth or more, before the benchmark started: other jobs were running
+    busy = "loaded by other jobs" if result["load_average_before"][0] >= 1.0 else "no other job running"
     lines = [
         f"Batch 1, {result['imgsz']}x{result['imgsz']}, {m['cpu']} ({m['threads']} threads), onnxruntime "
         f"{m['onnxruntime']}, openvino {m['openvino']}, nncf {m['nncf']}, ultralytics {m['ultralytics']}; median of "
         f"{result['runs']} interleaved rounds; x stock = median per-round ratio to {result['baseline']}. Shared "
-        f"machine, loaded by other jobs (load average {load} at the start): read the ratios, not the milliseconds. "
+        f"machine, {busy} at the start (load average {load}): read the ratios, not the milliseconds. "
         f"INT8 calibrated on {result['calibration_frames']} training frames. "
         + (
             f"AP: AI-TOD AP x100 on the 231 real val frames at imgsz {result['imgsz']} (the SR-TOD checkpoints were "

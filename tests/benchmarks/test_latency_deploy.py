@@ -37,7 +37,9 @@ def test_tables_carry_every_row_ratio_ap_and_fps():
     assert "| srtod | OpenVINO INT8 (NNCF) | 47 | 0.53 | 6.5 | -0.6 [-1.4, +0.2] |" in text
     assert "| srtod | PyTorch FP32 | - | - | 7.3 |  |" in text  # AP only: a row that was not timed
     assert "| srtod | OpenVINO INT8 (NNCF) | 9.5 | - |" in text  # a failed end-to-end run shows as '-'
-    assert "load average 6.0, 5.0, 4.0" in text and RESULT["command"] in text
+    assert "loaded by other jobs at the start (load average 6.0, 5.0, 4.0)" in text and RESULT["command"] in text
+    quiet = format_tables({**RESULT, "load_average_before": [0.4, 1.2, 1.5]})  # the last minute counts
+    assert "no other job running at the start (load average 0.4, 1.2, 1.5)" in quiet and "loaded by" not in quiet
     assert "AP: AI-TOD AP x100 on the 231 real val frames" in text
     rows = {key: {k: v for k, v in row.items() if not k.startswith("AP")} for key, row in RESULT["rows"].items()}
     timed_only = format_tables({**RESULT, "rows": rows})  # --no-ap: the note says so instead of describing an AP
