@@ -271,8 +271,7 @@ def main(argv: list[str] | None = None) -> dict:
         result = ladder(runs, args.subset, args.metric, spread)
     except (FileNotFoundError, ValueError) as e:
         p.error(str(e))
-    for key in ("runs",):  # folders as a reader's checkout names them
-        result[key] = [_portable(f) for f in result[key]]
+    result["runs"] = [_portable(f) for f in result["runs"]]  # folders as a reader's checkout names them
     if spread:
         spread["folder"] = _portable(spread["folder"])
     result["command"] = command_line(argv, "benchmarks.schedule_ladder")
@@ -293,6 +292,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _portable(folder: str) -> str:
+    """A folder as the command line gave it, relative to the checkout where it lies inside it."""
     path = Path(folder).resolve()
     return path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else Path(folder).as_posix()
 
