@@ -9,6 +9,7 @@ srtod info
 
 from __future__ import annotations
 
+import difflib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +32,7 @@ commands (with their arguments and defaults):
            model=(required) data=(required) split=val imgsz=native project=runs_dir/detect name=val-native
   track-eval  score a tracker's MOTChallenge file (yolo track save_tracks=True writes <name>_mot.txt) against
            ground truth (a MOTChallenge gt.txt, or a Halmstad *_LABELS.csv): HOTA, MOTA, IDF1, ID switches, state acc
-           tracks=(required) gt=(required) frames=(the last frame either names)
+           tracks=(required) gt=(required) frames=(the last frame either names) vid_stride=1 (yolo track's)
   demo     fine-tune SR-TOD on synthetic swarms, predict real clips with the released weights
            out=demo epochs=3 imgsz=320 train=300 val=60 seed=0 vid_stride=1
   info     versions, hooks, shipped model and dataset YAMLs, released weights
@@ -40,20 +41,43 @@ Training, validation, prediction, tracking and export use the stock command: yol
 """
 
 
-def parse_args(tokens: list[str], allowed: dict, extra: bool = False) -> dict:
+def parse_args(tokens: list[str], allowed: dict, extra: bool = False, types: dict | None = None) -> dict:
     """Parse `key=value` tokens against the allowed keys (their defaults); values are read as YAML scalars.
 
-    With `extra=True` other keys are kept too (for a command that passes them on to ultralytics, which checks them).
+    A key whose default is a number (or that `types` names, for one whose default is None) takes a number of that
+    kind: `epochs=abc` is refused with a message naming the argument, not a traceback from deep inside. With
+    `extra=True` the `yolo` arguments are taken too (for a command that passes them on to ultralytics, which checks
+    their values); any other key is refused, with the nearest valid names.
     """
-    args = dict(allowed)
+    args, types = dict(allowed), dict(types or {})
+    for key, default in allowed.items():
+        if isinstance(default, (int, float)) and not isinstance(default, bool) and key not in types:
+            types[key] = type(default)
     for token in tokens:
         key, sep, value = token.partition("=")
         if not sep or not key:
             raise SystemExit(f"srtod: expected key=value, got '{token}'\n\n{USAGE}")
-        if key not in allowed and not extra:
-            raise SystemExit(f"srtod: unknown argument '{key}'; valid: {', '.join(sorted(allowed))}")
+        if key not in allowed and not (extra and key in _yolo_arguments()):
+            valid = sorted(set(allowed) | (_yolo_arguments() if extra else set()))
+            near = difflib.get_close_matches(key, valid, n=3)
+            hint = f"did you mean {' or '.join(f'{k}=' for k in near)}? " if near else ""
+            listed = ", ".join(sorted(allowed)) + (" and any `yolo val` argument" if extra else "")
+            raise SystemExit(f"srtod: unknown argument '{key}'; {hint}valid: {listed}")
         args[key] = yaml.safe_load(value) if value else None
+        kind = types.get(key)
+        if kind is not None and args[key] is not None:
+            number = isinstance(args[key], (int, float)) and not isinstance(args[key], bool)
+            if not number or (kind is int and not isinstance(args[key], int)):
+                what = "a whole number" if kind is int else "a number"
+                raise SystemExit(f"srtod: {key}={value}: expected {what}, e.g. {key}={allowed[key] or 1}")
     return args
+
+
+def _yolo_arguments() -> set[str]:
+    """The argument names the stock `yolo` command takes (ultralytics' default configuration)."""
+    from ultralytics.cfg import DEFAULT_CFG_DICT
+
+    return set(DEFAULT_CFG_DICT)
 
 
 def _synth(tokens: list[str]) -> None:
@@ -73,6 +97,8 @@ def _synth(tokens: list[str]) -> None:
         },
     )
     workers = None if a["workers"] in {"auto", None} else a["workers"]  # auto: build_dataset picks by CPU count
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
+        raise SystemExit(f"srtod: workers={a['workers']}: expected auto or a whole number of processes, e.g. workers=2")
     stats = build_dataset(a["out"], a["train"], a["val"], a["seed"], a["width"], a["height"], workers, a["video"] or 0)
     train = stats["train"]
     print(
@@ -95,6 +121,7 @@ def _convert(tokens: list[str]) -> None:
             "val_every": None,
             "val_clips": None,
         },
+        types={"stride": int, "val_every": int},
     )
     missing = [k for k in ("dataset", "raw", "out") if a[k] is None]
     if missing:
@@ -149,16 +176,25 @@ def _val(tokens: list[str]) -> None:
 def _track_eval(tokens: list[str]) -> None:
     from .metrics.tracking import score_tracks
 
-    a = parse_args(tokens, {"tracks": None, "gt": None, "frames": None})
+    a = parse_args(tokens, {"tracks": None, "gt": None, "frames": None, "vid_stride": 1}, types={"frames": int})
     missing = [k for k in ("tracks", "gt") if a[k] is None]
     if missing:
         example = "tracks=runs/detect/track/clip_mot.txt gt=clip_LABELS.csv"
         raise SystemExit(f"srtod track-eval: {' and '.join(missing)} missing; e.g. {example}")
     try:
-        r = score_tracks(str(a["tracks"]), str(a["gt"]), a["frames"])
+        r = score_tracks(str(a["tracks"]), str(a["gt"]), a["frames"], a["vid_stride"] or 1)
     except (OSError, ValueError) as e:
         raise SystemExit(f"srtod track-eval: {e}") from e
-    print(f"{a['tracks']} against {a['gt']}, frames 1-{r['frames']} (TrackEval; percent but IDSW, FP, FN):")
+    if "stride_hint" in r:
+        k = r["stride_hint"]
+        print(
+            f"WARNING: the tracks name one frame in {k}, as `yolo track vid_stride={k}` makes them; the ground truth's "
+            f"other frames count as missed. If they were made so, score again with vid_stride={k}."
+        )
+    which = f"frames 1-{r['frames']}"
+    if r["vid_stride"] > 1:
+        which = f"one in {r['vid_stride']} of frames 1-{r['frames']} ({r['frames_scored']} frames, vid_stride)"
+    print(f"{a['tracks']} against {a['gt']}, {which} (TrackEval; percent but IDSW, FP, FN):")
     columns = {"HOTA": "HOTA", "DetA": "DetA", "AssA": "AssA", "MOTA": "MOTA", "IDF1": "IDF1", "IDSW": "IDSW"}
     columns |= {"CLR_FP": "FP", "CLR_FN": "FN", "state_accuracy": "state acc"}  # result key: column name
     counts = ("IDSW", "CLR_FP", "CLR_FN")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .text import read_text
+
 __all__ = ("ALL_CLASSES", "format_ignore_line", "ignore_file_of", "read_ignore_regions")
 
 ALL_CLASSES = -1  # the class of a region that holds for every class
@@ -56,7 +58,7 @@ def read_ignore_regions(path: str | Path, width: int, height: int) -> tuple[np.n
     """
     boxes, classes = [], []
     if os.path.isfile(path):
-        for n, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), 1):
+        for n, line in enumerate(read_text(path, "an ignore-region file, x0 y0 x1 y1 [class] a line").splitlines(), 1):
             fields = line.split()
             if not fields:
                 continue

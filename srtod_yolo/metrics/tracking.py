@@ -178,8 +178,10 @@ def read_mot(path: str | Path) -> np.ndarray:
     Raises:
         ValueError: If a line has fewer than 6 comma-separated numbers (the message names the file and line).
     """
-    rows = []
-    for n, line in enumerate(Path(path).read_text().splitlines(), 1):
+    from ..data.text import read_text
+
+    rows, text = [], read_text(path, "a MOTChallenge file, frame,id,x,y,w,h[,conf,...] a line")
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -240,8 +242,10 @@ def read_ground_truth(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"ground truth '{path}' not found")
-    with open(path, encoding="utf-8-sig") as f:
-        header = f.readline()
+    from ..data.text import read_text
+
+    expected = "a MOTChallenge gt.txt (frame,id,x,y,w,h,...) or a Halmstad *_LABELS.csv (frame,label,x,y,width,height)"
+    header = read_text(path, expected).partition("\n")[0]
     if header.lower().replace(" ", "").startswith("frame,label,"):
         from ..data.convert.halmstad import read_label_csv
 
@@ -251,7 +255,9 @@ def read_ground_truth(path: str | Path) -> np.ndarray:
     return rows[rows[:, 6] != 0, :6]
 
 
-def score_tracks(tracks: str | Path, gt: str | Path, frames: int | None = None) -> dict[str, float]:
+def score_tracks(
+    tracks: str | Path, gt: str | Path, frames: int | None = None, vid_stride: int = 1
+) -> dict[str, float]:
     """Score a MOTChallenge tracker file (e.g. `yolo track save_tracks=True`'s `_mot.txt`) against ground truth.
 
     Args:
@@ -259,26 +265,43 @@ def score_tracks(tracks: str | Path, gt: str | Path, frames: int | None = None) 
         gt (str | Path): A MOTChallenge `gt.txt` or a Halmstad `*_LABELS.csv` (`read_ground_truth`).
         frames (int | None): Score frames 1..frames (the clip's length, or the first part of it: rows of both
             files past it are left out); None: up to the last frame either file names.
+        vid_stride (int): The `vid_stride` the tracks were made with: the tracker saw frames vid_stride,
+            2 * vid_stride, ... of the source (their numbers in `_mot.txt`), so only those frames of the ground truth
+            are scored; with 1, every frame is, and frames the tracker never saw would count as misses.
 
     Returns:
         (dict[str, float]): The `HEADLINE` numbers (TrackEval's HOTA, DetA, AssA, MOTA, IDF1 as fractions; IDSW,
-        CLR_FP, CLR_FN as counts), `state_accuracy` (the Anti-UAV score with each frame's most confident box) and
-        `frames`.
+        CLR_FP, CLR_FN as counts), `state_accuracy` (the Anti-UAV score with each frame's most confident box),
+        `frames` (the last frame scored), `frames_scored` and `vid_stride`; `stride_hint`, where `vid_stride` is 1
+        but the tracks name only every k-th frame (k > 1, on 10 or more frames): that k.
 
     Raises:
-        FileNotFoundError: A file is missing. ValueError: a malformed row, or `frames` < 1.
+        FileNotFoundError: A file is missing. ValueError: a malformed row, `frames` or `vid_stride` < 1, or a
+            track row on a frame that `vid_stride` skips.
     """
     if not Path(tracks).is_file():
         raise FileNotFoundError(f"tracks '{tracks}' not found")
+    if vid_stride < 1:
+        raise ValueError(f"vid_stride={vid_stride}: give the stride the tracks were made with (1 or more)")
     truth, rows = read_ground_truth(gt), read_mot(tracks)
     if frames is None:
         frames = int(max(truth[:, 0].max(initial=0), rows[:, 0].max(initial=0)))
     elif frames < 1:
         raise ValueError(f"frames={frames}: give the sequence's length in frames (1 or more)")
     truth, rows = truth[truth[:, 0] <= frames], rows[rows[:, 0] <= frames]
-    sequence = list(range(1, frames + 1))
+    seen = np.unique(rows[:, 0]).astype(int)
+    skipped = seen[seen % vid_stride != 0]
+    if len(skipped):
+        raise ValueError(
+            f"{tracks} names frame {skipped[0]}, which vid_stride={vid_stride} skips: were the tracks made with "
+            f"another vid_stride? (with vid_stride=k the tracked frames are k, 2k, 3k, ...)"
+        )
+    sequence = list(range(vid_stride, frames + 1, vid_stride))
+    truth = truth[truth[:, 0] % vid_stride == 0]
     result = summary(evaluate_sequence(truth, rows, sequence))
     ranked = rows[np.lexsort((-rows[:, 6], rows[:, 0]))]  # per frame, the most confident box first
     result["state_accuracy"] = state_accuracy(truth, ranked, sequence)
-    result["frames"] = frames
+    result.update(frames=frames, frames_scored=len(sequence), vid_stride=vid_stride)
+    if vid_stride == 1 and len(seen) >= 10 and (k := int(np.gcd.reduce(seen))) > 1:
+        result["stride_hint"] = k
     return result

@@ -16,6 +16,7 @@ Models without SR-TOD layers go through ultralytics' functions untouched.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from ultralytics.utils import LOGGER
@@ -85,16 +86,22 @@ def torch2openvino(
         output.get_tensor().set_names({name})
     if quantize == 8:
         import nncf
+        from nncf.common.logging import nncf_logger
 
         ignored = openvino_ignored_names(ov_model, scopes, int8_detect)
         LOGGER.info(f"{prefix} NNCF keeps {len(ignored)} operations in floating point, the SR-TOD gate among them")
-        ov_model = nncf.quantize(
-            model=ov_model,
-            calibration_dataset=calibration_dataset,
-            preset=nncf.QuantizationPreset.MIXED,
-            subset_size=calibration_dataset.get_length() or 300,
-            ignored_scope=nncf.IgnoredScope(names=ignored),
-        )
+        level = nncf_logger.level  # NNCF logs each kept operation at INFO ("Not adding activation input quantizer
+        nncf_logger.setLevel(max(level, logging.WARNING))  # for operation: ..."): the line above says it once
+        try:
+            ov_model = nncf.quantize(
+                model=ov_model,
+                calibration_dataset=calibration_dataset,
+                preset=nncf.QuantizationPreset.MIXED,
+                subset_size=calibration_dataset.get_length() or 300,
+                ignored_scope=nncf.IgnoredScope(names=ignored),
+            )
+        finally:
+            nncf_logger.setLevel(level)
     if output_dir is not None:
         Path(output_dir).mkdir(parents=True, exist_ok=True)
         ov.save_model(ov_model, Path(output_dir) / "model.xml", compress_to_fp16=quantize == 16)

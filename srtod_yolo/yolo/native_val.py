@@ -55,15 +55,17 @@ def group_by_size(files: list[str]) -> dict[tuple[int, int], list[str]]:
 
 
 def _table(rows: dict[str, dict]) -> list[str]:
-    """The AI-TOD table (x100) of each group and 'all', as `yolo val` prints its AI-TOD line."""
-    lines = [
-        ("%22s" + "%8s%11s" + "%9s" * len(AITOD_COLUMNS)) % ("AI-TOD (maxDets 1500)", "images", "imgsz", *AITOD_COLUMNS)
-    ]
+    """The AI-TOD table of each group and 'all', as `yolo val` prints its AI-TOD line but x100.
+
+    Its header says "x100", since the per-group tables printed above it hold fractions.
+    """
+    title = "AI-TOD x100 (maxDets 1500)"
+    lines = [("%26s" + "%8s%11s" + "%9s" * len(AITOD_COLUMNS)) % (title, "images", "imgsz", *AITOD_COLUMNS)]
     for label, row in rows.items():
         cells = [f"{100 * v:9.1f}" if v == v else f"{'n/a':>9s}" for v in (row["metrics"][k] for k in METRIC_KEYS)]
-        lines.append(f"{label:>22s}{row['images']:8d}{row['imgsz']:>11}" + "".join(cells[: len(AITOD_COLUMNS)]))
+        lines.append(f"{label:>26s}{row['images']:8d}{row['imgsz']:>11}" + "".join(cells[: len(AITOD_COLUMNS)]))
     if any(v != v for v in rows["all"]["metrics"].values()):
-        lines.append(f"{'':22s} n/a: no ground-truth box of that size (AI-TOD sizes: {size_legend()})")
+        lines.append(f"{'':26s} n/a: no ground-truth box of that size (AI-TOD sizes: {size_legend()})")
     return lines
 
 

@@ -248,7 +248,15 @@ class SRTODPredictor(TrackOutputMixin, SlicedPredictionMixin, DetectionPredictor
         for i, frame in enumerate(frames):
             check_frame(frame, f"source[{i}]" if isinstance(source, (list, tuple)) else "the source")
         requested = self.args.imgsz  # ultralytics replaces it with a fixed-size export's own, silently
-        super().setup_source(source, stride)
+        try:
+            super().setup_source(source, stride)
+        except FileNotFoundError as e:  # a .txt/.csv source is a list of paths: say so, not only "0 does not exist"
+            if not (isinstance(source, (str, Path)) and Path(source).suffix.lower() in {".txt", ".csv"}):
+                raise
+            raise FileNotFoundError(
+                f"source '{source}' is read as a list of image and video paths (a .txt or .csv source holds one a line "
+                f"or cell), but {e}. A label or track file is not a source: give the video, image or folder instead"
+            ) from None
         if fixed and (message := fixed_size_warning(requested, fixed)):
             LOGGER.warning(message)
         try:

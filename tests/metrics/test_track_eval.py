@@ -62,6 +62,27 @@ def test_halmstad_labels_are_zero_based_and_line_up_with_yolo_tracks(tmp_path):
     assert whole == part  # and tracks past them left out
 
 
+def test_tracks_made_with_vid_stride_are_scored_on_the_frames_the_tracker_saw(tmp_path, capsys):
+    truth = two_drones(20)
+    gt = write_gt(tmp_path / "gt.txt", truth)
+    strided = write_mot(tmp_path / "clip_mot.txt", truth[truth[:, 0] % 2 == 0])  # frames 2, 4, ..., 20
+    every_frame = score_tracks(strided, gt)  # the odd frames count as missed
+    assert every_frame["CLR_FN"] == 20 and every_frame["HOTA"] < 0.8 and every_frame["stride_hint"] == 2
+    r = score_tracks(strided, gt, vid_stride=2)
+    assert r["HOTA"] == pytest.approx(1) and r["CLR_FN"] == 0 and r["frames_scored"] == 10 and "stride_hint" not in r
+    assert score_tracks(strided, gt, frames=10, vid_stride=2)["frames_scored"] == 5
+    with pytest.raises(ValueError, match=r"names frame 2, which vid_stride=4 skips"):
+        score_tracks(strided, gt, vid_stride=4)
+    with pytest.raises(ValueError, match=r"vid_stride=0: give the stride"):
+        score_tracks(strided, gt, vid_stride=0)
+    assert main(["track-eval", f"tracks={strided}", f"gt={gt}"]) == 0
+    assert "WARNING: the tracks name one frame in 2" in capsys.readouterr().out
+    assert main(["track-eval", f"tracks={strided}", f"gt={gt}", "vid_stride=2"]) == 0
+    out = capsys.readouterr().out
+    assert "one in 2 of frames 1-20 (10 frames, vid_stride)" in out and "WARNING" not in out
+    assert "stride_hint" not in score_tracks(write_mot(tmp_path / "all_mot.txt", truth), gt)  # every frame: no hint
+
+
 def test_the_command_prints_the_scores_and_names_bad_input(tmp_path, capsys):
     gt = write_gt(tmp_path / "gt.txt", two_drones())
     tracks = write_mot(tmp_path / "clip_mot.txt", two_drones())
@@ -77,6 +98,14 @@ def test_the_command_prints_the_scores_and_names_bad_input(tmp_path, capsys):
         main(["track-eval", f"tracks={tracks}", f"gt={gt}", "frames=0"])
     assert main(["track-eval", f"tracks={tracks}", f"gt={gt}", "frames=5"]) == 0  # the first 5 frames of both
     assert "frames 1-5" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match=r"frames=abc: expected a whole number"):
+        main(["track-eval", f"tracks={tracks}", f"gt={gt}", "frames=abc"])
+    video = tmp_path / "clip.mp4"  # a video given for the ground truth, or for the tracks
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42\xa7\xff\xfe" * 20)
+    with pytest.raises(SystemExit, match=r"clip.mp4: not a text file .*expected a MOTChallenge gt.txt .* or a Halm"):
+        main(["track-eval", f"tracks={tracks}", f"gt={video}"])
+    with pytest.raises(SystemExit, match=r"clip.mp4: not a text file .*expected a MOTChallenge file"):
+        main(["track-eval", f"tracks={video}", f"gt={gt}"])
 
 
 @needs_halmstad

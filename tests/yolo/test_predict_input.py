@@ -141,3 +141,17 @@ def test_predict_takes_8bit_and_converted_frames(model, tmp_path):
     cv2.imwrite(str(frame), to_8bit(np.full((64, 80), 7300, np.uint16)))
     (result,) = predict(model, str(frame))
     assert result.orig_shape == (64, 80)
+
+
+def test_a_label_csv_given_as_the_source_is_named_as_a_list_of_paths_that_is_not_one(model, tmp_path):
+    labels = tmp_path / "IR_DRONE_080_LABELS.csv"
+    labels.write_text("frame,label,x,y,width,height\n0,DRONE,10,20,6,6\n")
+    message = r"source '.*IR_DRONE_080_LABELS\.csv' is read as a list of image and video paths .* not exist\. A label"
+    with pytest.raises(FileNotFoundError, match=message):
+        predict(model, str(labels))
+    listing = tmp_path / "frames.txt"  # a real list of frames still works as ultralytics reads it
+    assert cv2.imwrite(str(tmp_path / "f.png"), np.zeros((64, 64, 3), np.uint8))
+    listing.write_text("f.png\n")
+    assert len(predict(model, str(listing))) == 1
+    with pytest.raises(FileNotFoundError, match=r"^missing\.png does not exist$"):  # other sources: the stock error
+        predict(model, "missing.png")

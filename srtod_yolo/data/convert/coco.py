@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..coco_ids import record_coco_ids
+from ..text import read_text
 from .common import YoloSplitWriter, image_size, require, write_data_yaml
 
 __all__ = ("AITOD_NAMES", "convert_aitod", "convert_coco", "convert_droneswarms")
@@ -66,7 +67,7 @@ def convert_coco(
     annotations = require(annotations, "COCO annotation file")
     images = require(images, "image folder", f"the folder the 'file_name's of {annotations.name} are relative to")
     try:
-        data = json.loads(annotations.read_text(encoding="utf-8"))
+        data = json.loads(read_text(annotations, "a COCO annotation json", encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise ValueError(f"{annotations}: not valid json ({e})") from e
     class_of, names = _class_map(data.get("categories", []), names, single_class, annotations)

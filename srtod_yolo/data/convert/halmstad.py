@@ -17,6 +17,7 @@ from pathlib import Path
 
 import cv2
 
+from ..text import read_text
 from .common import YoloSplitWriter, require, write_data_yaml
 
 __all__ = (
@@ -39,13 +40,13 @@ def read_label_csv(path: str | Path) -> dict[int, list[tuple[str, float, float, 
     """Per-frame boxes of one clip: {frame: [(LABEL, x, y, width, height), ...]}, pixels from the top-left."""
     path = require(path, "Halmstad label file")
     frames = defaultdict(list)
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        for n, row in enumerate(csv.DictReader(f), 2):
-            try:
-                box = tuple(float(row[k]) for k in ("x", "y", "width", "height"))
-                frames[int(row["frame"])].append((row["label"].strip().upper(), *box))
-            except (KeyError, TypeError, ValueError) as e:
-                raise ValueError(f"{path}:{n}: expected frame,label,x,y,width,height, got {row}") from e
+    text = read_text(path, "a Halmstad label CSV (frame,label,x,y,width,height)")
+    for n, row in enumerate(csv.DictReader(text.splitlines()), 2):
+        try:
+            box = tuple(float(row[k]) for k in ("x", "y", "width", "height"))
+            frames[int(row["frame"])].append((row["label"].strip().upper(), *box))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{path}:{n}: expected frame,label,x,y,width,height, got {row}") from e
     return dict(frames)
 
 
@@ -74,7 +75,7 @@ def read_clip_list(path: str | Path) -> list[str]:
         path = shipped[path.name]
     if not path.is_file():
         raise FileNotFoundError(f"Halmstad clip list '{path}' not found (shipped: {', '.join(sorted(shipped))})")
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines = read_text(path, "clip names one a line, or a CSV with a source_clip or clip column").splitlines()
     header = next(csv.reader(lines[:1]), [])
     column = next((c for c in ("source_clip", "clip") if c in header), None)
     csv_rows = column is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..coco_ids import record_coco_ids
+from ..text import read_text
 from .common import YoloSplitWriter, image_size, require, write_data_yaml
 
 __all__ = ("VISDRONE_NAMES", "VISDRONE_SPLITS", "convert_visdrone", "convert_visdrone_split")
@@ -58,7 +59,7 @@ def convert_visdrone_split(split_dir: str | Path, out: str | Path, split: str, m
             continue
         width, height = image_size(image)
         boxes, classes, ignore = [], [], []
-        for n, line in enumerate(ann.read_text(encoding="utf-8-sig").splitlines(), 1):
+        for n, line in enumerate(read_text(ann, "a VisDrone annotation file").splitlines(), 1):
             fields = [f.strip() for f in line.split(",")]
             fields = fields[:-1] if fields and fields[-1] == "" else fields  # some rows end with a comma
             if not any(fields):
