@@ -62,7 +62,8 @@ bench-accuracy-swarms: install
 	    --synth-images 600 300 --curve --bootstrap 200 --out $(V2)-150ep
 
 # Each seed's runs are evaluated on the whole val clips as soon as they finish, while their weights are here (weights
-# are not in git; benchmarks.clip_val evaluates each run once).
+# are not in git; benchmarks.clip_val evaluates each run once). Last, the stock model from scratch on the real frames
+# at half the schedule (15 epochs), against its 30-epoch run: does the longer schedule still pay there?
 bench-accuracy-real: install  # the swarm runs it starts from (stage 1, seed 0, 40 epochs) first
 	$(PY) -m benchmarks.accuracy --data synth --variants baseline fuse --seeds 0 --epochs 40 --imgsz 256 \
 	    --synth-images 600 300 --curve --bootstrap 200 --out $(V2)
@@ -71,6 +72,8 @@ bench-accuracy-real: install  # the swarm runs it starts from (stage 1, seed 0, 
 	        --epochs 30 --imgsz 320 --bootstrap 200 --pretrain-from $(V2)/synth --pretrain-seed 0 --out $(V2)-swarm \
 	    && $(PY) -m benchmarks.clip_val $(V2)-swarm --cue-off || exit 1; \
 	done
+	$(PY) -m benchmarks.accuracy --data halmstad --native --variants baseline --seeds 0 --epochs 15 --imgsz 320 \
+	    --curve --bootstrap 200 --out $(V2)-15ep
 
 # The val_<subset> folders of every finished run under a dataset folder: those not in this checkout (not in git) are
 # read from the counts their result.json kept.
@@ -89,6 +92,11 @@ bench-accuracy-report: install
 	    $(V2)/synth/baseline/seed0 $(V2)-60ep/synth/baseline/seed0 $(V2)-90ep/synth/baseline/seed0 \
 	    $(V2)-150ep/synth/baseline/seed0 --seed-spread $(V2)-60ep/synth/baseline \
 	    --out benchmarks/results/schedule_ladder_synth_baseline.json --doc docs/results.md)
+	$(if $(call finished,$(V2)-15ep/halmstad,all),$(PY) -m benchmarks.accuracy --data halmstad \
+	    --variants baseline --no-train --report --out $(V2)-15ep)
+	$(if $(wildcard $(V2)-15ep/halmstad/baseline/seed0/result.json),$(PY) -m benchmarks.schedule_ladder \
+	    $(V2)-15ep/halmstad/baseline/seed0 $(V2)/halmstad/baseline/seed0 --seed-spread $(V2)-swarm/halmstad/baseline \
+	    --out benchmarks/results/schedule_ladder_halmstad_baseline.json --doc docs/results.md)
 	$(PY) -m benchmarks.clip_val $(V2)-swarm --cue-off --doc docs/results.md
 	$(PY) -m benchmarks.accuracy_report --scoreboard $(V2)-60ep $(V2)-swarm $(V2)-swarm-clipval
 	$(MAKE) --no-print-directory -o install bench-accuracy-errors  # installed above

@@ -205,18 +205,33 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def comparable_curves(result: dict, curves: dict[int, dict]) -> dict[int, list[tuple[int, float]]]:
+    """The per-epoch curves worth drawing beside a ladder: schedule -> (epoch, value) points from half the shortest
+    schedule on, for the curves whose last epoch equals their run's end point within 0.5 AP (validated as the end
+    point was scored); the others are left out."""
+    end = {r["epochs"]: r["value"] for r in result["rows"]}
+    return {
+        schedule: [(e, v) for e, v in zip(curve["epochs"], curve["values"]) if e >= min(end) / 2]
+        for schedule, curve in sorted(curves.items())
+        if abs(curve["values"][-1] - end.get(schedule, curve["values"][-1])) <= 0.005
+    }
+
+
 def plot(result: dict, path: Path, curves: dict[int, dict] | None = None) -> Path:
-    """End-of-schedule AP against epochs with each step's interval, and each run's per-epoch curve (where it was
-    validated every epoch) drawn faintly, so that a reader sees both a schedule's end and where the longer runs
-    stood at the same epoch. `curves`: schedule (epochs) -> {"epochs", "values"}."""
+    """End-of-schedule AP against epochs with each step's interval, and each run's per-epoch curve drawn faintly, so
+    that a reader sees both a schedule's end and where the longer runs stood at the same epoch.
+
+    `curves`: schedule (epochs) -> {"epochs", "values"}. A curve is drawn only where its last epoch equals the run's
+    end point (within 0.5 AP), i.e. where the per-epoch validation scored what the end point scores: the real-frame
+    runs validate every frame at one imgsz per epoch, but are scored at each sensor's native size at the end.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=110)
-    for k, (schedule, curve) in enumerate(sorted((curves or {}).items())):
-        shown = [(e, v) for e, v in zip(curve["epochs"], curve["values"]) if e >= 20]  # the first epochs say little
+    for k, (schedule, shown) in enumerate(comparable_curves(result, curves or {}).items()):
         if shown:
             x, y = zip(*shown)
             label = f"{schedule}-epoch run, per epoch"

@@ -117,3 +117,15 @@ def test_the_command_writes_its_record_and_the_pages_block_with_a_picture(tmp_pa
     assert "old" not in text and text.endswith("\n\nkept\n") and doc_block(record) in text
     assert (page.parent / "img" / record["picture"]).stat().st_size > 0
     assert "still pays" in capsys.readouterr().out
+
+
+def test_only_curves_scored_as_their_end_point_are_drawn_beside_the_ladder(tmp_path):
+    from benchmarks.schedule_ladder import comparable_curves, ladder, load_run
+
+    reps = np.zeros(10)
+    runs = [load_run(_run(tmp_path, e, ap, reps + ap)) for e, ap in ((40, 0.4), (80, 0.5))]
+    result = ladder(runs)
+    same = {"epochs": list(range(1, 81)), "values": list(np.linspace(0.1, 0.5, 80))}
+    other = {"epochs": list(range(1, 41)), "values": list(np.linspace(0.1, 0.3, 40))}  # ends at 0.3, not 0.4
+    drawn = comparable_curves(result, {80: same, 40: other})
+    assert list(drawn) == [80] and drawn[80][0][0] == 20 and drawn[80][-1] == (80, 0.5)
