@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import save_figure
+from benchmarks.common import in_checkout, save_figure
 
 REPO = Path(__file__).resolve().parents[1]
 LABELS = {
@@ -601,8 +601,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--doc", type=Path, default=REPO / "docs" / "results.md")
     args = parser.parse_args(argv)
     # the command as run from a checkout's root, without this machine's paths
-    named = [f.resolve().relative_to(REPO) if f.resolve().is_relative_to(REPO) else f for f in args.scoreboard]
-    command = "python -m benchmarks.accuracy_report --scoreboard " + " ".join(f.as_posix() for f in named)
+    command = "python -m benchmarks.accuracy_report --scoreboard " + " ".join(in_checkout(f) for f in args.scoreboard)
     print(write_scoreboard(args.scoreboard, args.doc, command))
     return 0
 

@@ -129,6 +129,13 @@ def write_record(record: dict, path: Path) -> dict:
     return record
 
 
+def in_checkout(path: str | Path) -> str:
+    """A path as a reader's checkout names it: relative to the repository where it lies inside it, else as given
+    (posix separators); for records and docs, which must not name this machine's folders."""
+    resolved = Path(path).resolve()
+    return resolved.relative_to(REPO).as_posix() if resolved.is_relative_to(REPO) else Path(path).as_posix()
+
+
 def save_figure(fig, path: Path) -> Path:
     """Lay out a matplotlib figure, write it to `path` (its folder made), close it and return the path."""
     import matplotlib.pyplot as plt

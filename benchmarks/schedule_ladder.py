@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from benchmarks.common import REPO, command_line, save_figure, write_record
+from benchmarks.common import command_line, in_checkout, save_figure, write_record
 
 CRITERION = 0.005  # issue 16: the last fifth of the epochs gains < 0.5 AP; here the longer schedule does
 
@@ -152,11 +152,9 @@ def ladder(runs: list[dict], subset: str = "all", metric: str = "AP", spread: di
                 "reading": _reading(widened or image, CRITERION),
             }
         )
-    x = np.log2([r["epochs"] for r in rows])
-    y = np.asarray([r["value"] for r in rows])
-    trend = {"per_doubling": float(np.polyfit(x, y, 1)[0]), "interval": None}
+    fit = stats.linregress(np.log2([r["epochs"] for r in rows]), [r["value"] for r in rows])
+    trend = {"per_doubling": float(fit.slope), "interval": None}  # two points: a line with no interval
     if len(rows) >= 3:
-        fit = stats.linregress(x, y)
         half = stats.t.ppf(0.975, len(rows) - 2) * fit.stderr
         trend["interval"] = [float(fit.slope - half), float(fit.slope + half)]
     return {
@@ -286,9 +284,9 @@ def main(argv: list[str] | None = None) -> dict:
         result = ladder(runs, args.subset, args.metric, spread)
     except (FileNotFoundError, ValueError) as e:
         p.error(str(e))
-    result["runs"] = [_portable(f) for f in result["runs"]]  # folders as a reader's checkout names them
+    result["runs"] = [in_checkout(f) for f in result["runs"]]
     if spread:
-        spread["folder"] = _portable(spread["folder"])
+        spread["folder"] = in_checkout(spread["folder"])
     result["command"] = command_line(argv, "benchmarks.schedule_ladder")
     result["picture"] = f"schedules_{result['dataset']}_{result['variant']}_{result['subset']}.png"
     result["markdown"] = format_table(result)
@@ -304,12 +302,6 @@ def main(argv: list[str] | None = None) -> dict:
     if args.out:
         write_record(result, args.out)
     return result
-
-
-def _portable(folder: str) -> str:
-    """A folder as the command line gave it, relative to the checkout where it lies inside it."""
-    path = Path(folder).resolve()
-    return path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else Path(folder).as_posix()
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def parse_args(tokens: list[str], allowed: dict, extra: bool = False, types: dic
     """
     args, types = dict(allowed), dict(types or {})
     for key, default in allowed.items():
-        if isinstance(default, (int, float)) and not isinstance(default, bool) and key not in types:
+        if _is_number(default) and key not in types:
             types[key] = type(default)
     for token in tokens:
         key, sep, value = token.partition("=")
@@ -64,13 +64,16 @@ def parse_args(tokens: list[str], allowed: dict, extra: bool = False, types: dic
             listed = ", ".join(sorted(allowed)) + (" and any `yolo val` argument" if extra else "")
             raise SystemExit(f"srtod: unknown argument '{key}'; {hint}valid: {listed}")
         args[key] = yaml.safe_load(value) if value else None
-        kind = types.get(key)
-        if kind is not None and args[key] is not None:
-            number = isinstance(args[key], (int, float)) and not isinstance(args[key], bool)
-            if not number or (kind is int and not isinstance(args[key], int)):
-                what = "a whole number" if kind is int else "a number"
-                raise SystemExit(f"srtod: {key}={value}: expected {what}, e.g. {key}={allowed[key] or 1}")
+        kind, got = types.get(key), args[key]
+        if kind is not None and got is not None and (not _is_number(got) or (kind is int and not isinstance(got, int))):
+            what = "a whole number" if kind is int else "a number"
+            raise SystemExit(f"srtod: {key}={value}: expected {what}, e.g. {key}={allowed[key] or 1}")
     return args
+
+
+def _is_number(value) -> bool:
+    """An int or a float, and not a bool (YAML's true is not 1 here)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _yolo_arguments() -> set[str]:
@@ -97,7 +100,7 @@ def _synth(tokens: list[str]) -> None:
         },
     )
     workers = None if a["workers"] in {"auto", None} else a["workers"]  # auto: build_dataset picks by CPU count
-    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
+    if workers is not None and (not _is_number(workers) or not isinstance(workers, int) or workers < 1):
         raise SystemExit(f"srtod: workers={a['workers']}: expected auto or a whole number of processes, e.g. workers=2")
     stats = build_dataset(a["out"], a["train"], a["val"], a["seed"], a["width"], a["height"], workers, a["video"] or 0)
     train = stats["train"]
